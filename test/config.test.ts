@@ -1,0 +1,142 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_AGENT_FACTORY_ROOT, isLoopbackHost, loadConfig } from '../src/config.js';
+import { AppError } from '../src/errors.js';
+
+const load = (env: Record<string, string>, isTty = false) => loadConfig(env, { cwd: '/srv/app', isTty });
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    load(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(AppError);
+    expect((error as AppError).code).toBe('config_error');
+    return (error as AppError).details as string[];
+  }
+  throw new Error('expected loadConfig to refuse');
+}
+
+describe('loadConfig', () => {
+  it('has the documented defaults and is frozen', () => {
+    const config = load({});
+    expect(config).toEqual({
+      port: 8003,
+      host: '127.0.0.1',
+      dataDir: '/srv/app/data',
+      databaseUrl: undefined,
+      adminToken: undefined,
+      agentFactoryRoots: [DEFAULT_AGENT_FACTORY_ROOT],
+      agentFactoryPackages: [],
+      corsOrigins: [],
+      googleApiKey: undefined,
+      geminiModel: 'gemini-2.5-flash',
+      jarvisPort: 9999,
+      registryUrl: 'http://127.0.0.1:8003',
+      logLevel: 'info',
+      logFormat: 'json',
+      sqliteSynchronous: 'FULL',
+      sessionRetentionDays: 7,
+      sessionIdleTimeoutMinutes: 1440,
+      sessionCleanupIntervalMinutes: 60,
+      routerContextTtlSeconds: 1800,
+      routerLlmTimeoutMs: 5000,
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(DEFAULT_AGENT_FACTORY_ROOT.endsWith(path.join('jarvis_agent', 'mcp_agents'))).toBe(true);
+    expect(load({}, true).logFormat).toBe('pretty');
+  });
+
+  it('reads every variable', () => {
+    const config = load({
+      PORT: '9000',
+      HOST: '0.0.0.0',
+      DATA_DIR: 'var/registry',
+      DATABASE_URL: 'postgres://db/registry',
+      REGISTRY_ADMIN_TOKEN: 'a-long-random-secret',
+      AGENT_FACTORY_ROOTS: `agents${path.delimiter}/opt/agents, more`,
+      AGENT_FACTORY_PACKAGES: '@acme/agents, team-agents',
+      CORS_ORIGINS: 'https://admin.example.com,http://localhost:5173',
+      GOOGLE_API_KEY: 'key',
+      GEMINI_MODEL: 'gemini-2.5-pro',
+      JARVIS_PORT: '9100',
+      REGISTRY_URL: 'https://registry.internal/',
+      LOG_LEVEL: 'DEBUG',
+      LOG_FORMAT: 'pretty',
+      SQLITE_SYNCHRONOUS: 'normal',
+      SESSION_RETENTION_DAYS: '30',
+      SESSION_IDLE_TIMEOUT_MINUTES: '15',
+      SESSION_CLEANUP_INTERVAL_MINUTES: '0',
+      ROUTER_CONTEXT_TTL_SECONDS: '90',
+    });
+    expect(config).toMatchObject({
+      port: 9000,
+      host: '0.0.0.0',
+      dataDir: '/srv/app/var/registry',
+      databaseUrl: 'postgres://db/registry',
+      agentFactoryRoots: ['/srv/app/agents', '/opt/agents', '/srv/app/more'],
+      agentFactoryPackages: ['@acme/agents', 'team-agents'],
+      corsOrigins: ['https://admin.example.com', 'http://localhost:5173'],
+      registryUrl: 'https://registry.internal',
+      logLevel: 'debug',
+      sqliteSynchronous: 'NORMAL',
+      sessionCleanupIntervalMinutes: 0,
+      routerContextTtlSeconds: 90,
+    });
+  });
+
+  it('refuses invalid values, naming every bad variable at once', () => {
+    const found = problems({
+      PORT: '80a',
+      JARVIS_PORT: '70000',
+      LOG_LEVEL: 'verbose',
+      SESSION_RETENTION_DAYS: '-1',
+      SESSION_IDLE_TIMEOUT_MINUTES: 'soon',
+      DATABASE_URL: 'mysql://db',
+      REGISTRY_URL: 'ftp://x',
+      CORS_ORIGINS: 'not an origin',
+    });
+    expect([...found].sort()).toEqual(
+      [
+        'PORT="80a" must be a port number between 0 and 65535',
+        'DATABASE_URL must be a postgres:// or postgresql:// URL',
+        'REGISTRY_URL must be an http:// or https:// URL',
+        'CORS_ORIGINS entry "not an origin" must be an origin such as https://admin.example.com',
+        'SESSION_RETENTION_DAYS="-1" must be a number >= 0',
+        'SESSION_IDLE_TIMEOUT_MINUTES="soon" must be a number >= 1',
+        'JARVIS_PORT="70000" must be a port number between 0 and 65535',
+        'LOG_LEVEL="verbose" must be one of fatal, error, warn, info, debug, trace, silent',
+      ].sort(),
+    );
+  });
+
+  it('refuses a non-loopback HOST without an admin token, and a short token', () => {
+    expect(problems({ HOST: '0.0.0.0' })[0]).toMatch(
+      /HOST=0.0.0.0 is not a loopback address: set REGISTRY_ADMIN_TOKEN/,
+    );
+    expect(problems({ REGISTRY_ADMIN_TOKEN: 'short' })).toEqual([
+      'REGISTRY_ADMIN_TOKEN must be at least 16 characters long (use a random secret)',
+    ]);
+    expect(load({ HOST: 'localhost' }).host).toBe('localhost');
+  });
+
+  it('the error message lists the problems for the operator', () => {
+    expect(() => load({ PORT: 'x' })).toThrow('Invalid configuration:\n  - PORT="x" must be a port number');
+  });
+});
+
+describe('isLoopbackHost', () => {
+  it.each([
+    ['127.0.0.1', true],
+    ['127.10.0.1', true],
+    ['::1', true],
+    ['[::1]', true],
+    ['0:0:0:0:0:0:0:1', true],
+    ['localhost', true],
+    ['0.0.0.0', false],
+    ['::', false],
+    ['10.0.0.5', false],
+    ['example.com', false],
+  ])('%s -> %s', (host, expected) => {
+    expect(isLoopbackHost(host)).toBe(expected);
+  });
+});
