@@ -1,0 +1,179 @@
+/**
+ * @module registry/durable-file
+ * Crash-safe file replacement. A reader (or a restart after a crash or power loss) sees either the old
+ * file or the new one, never a mix, and a replacement that returned has reached the disk.
+ *
+ * Written by hand on purpose: `write-file-atomic` can report success after a short write on a full disk and
+ * never fsyncs the directory, so a rename can be lost on power failure.
+ */
+import { randomBytes } from 'node:crypto';
+import * as nodeFs from 'node:fs/promises';
+import path from 'node:path';
+import { systemErrorCode } from '../errors.js';
+
+/** The slice of `fs.promises` this module uses; tests pass a wrapper that fails chosen calls. */
+export interface DurableFs {
+  open(file: string, flags: string, mode?: number): Promise<DurableFileHandle>;
+  rename(from: string, to: string): Promise<void>;
+  link(existing: string, created: string): Promise<void>;
+  unlink(file: string): Promise<void>;
+  readFile(file: string): Promise<Buffer>;
+  readdir(dir: string): Promise<string[]>;
+  mkdir(dir: string, options: { recursive: true }): Promise<string | undefined>;
+}
+
+export interface DurableFileHandle {
+  write(
+    buffer: Uint8Array,
+    offset: number,
+    length: number,
+    position: number | null,
+  ): Promise<{ bytesWritten: number }>;
+  sync(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const realFs: DurableFs = nodeFs as unknown as DurableFs;
+
+/** Temp files of this module start with this prefix (`.<name>.tmp-<pid>-<random>`). */
+const TEMP_MARKER = '.tmp-';
+
+export function tempPathFor(target: string): string {
+  const dir = path.dirname(target);
+  return path.join(
+    dir,
+    `.${path.basename(target)}${TEMP_MARKER}${process.pid}-${randomBytes(6).toString('hex')}`,
+  );
+}
+
+/** Whether `fileName` is a temp file left by a replacement of `targetName` (a crash mid-save). */
+export function isTempFileOf(fileName: string, targetName: string): boolean {
+  return fileName.startsWith(`.${targetName}${TEMP_MARKER}`);
+}
+
+/** Write every byte: `write(2)` may write less than asked (a full disk reports ENOSPC only on the next call). */
+export async function writeAll(handle: DurableFileHandle, data: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < data.length) {
+    const { bytesWritten } = await handle.write(data, offset, data.length - offset, null);
+    if (bytesWritten <= 0) {
+      throw Object.assign(new Error('write made no progress (0 bytes written)'), { code: 'EIO' });
+    }
+    offset += bytesWritten;
+  }
+}
+
+/** fsync a directory so renames and links in it survive power loss. */
+export async function syncDirectory(fs: DurableFs, dir: string): Promise<void> {
+  const handle = await fs.open(dir, 'r');
+  try {
+    await handle.sync();
+  } catch (error) {
+    // Some filesystems cannot fsync a directory (EINVAL); the rename is then as durable as they allow.
+    if (systemErrorCode(error) !== 'EINVAL') throw error;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Write `data` to a new temp file beside `target` and fsync it; returns the temp path. */
+export async function writeTempFile(fs: DurableFs, target: string, data: Uint8Array): Promise<string> {
+  const temp = tempPathFor(target);
+  const handle = await fs.open(temp, 'wx', 0o644);
+  try {
+    await writeAll(handle, data);
+    await handle.sync();
+  } catch (error) {
+    await handle.close().catch(() => {});
+    await removeQuietly(fs, temp);
+    throw error;
+  }
+  await handle.close();
+  return temp;
+}
+
+/**
+ * Make `copyPath` hold exactly the bytes of `sourcePath`, atomically. Files here are never modified in
+ * place (every change is a new file renamed over the old), so a hard link is a safe, instant copy; where
+ * links are not supported the bytes are copied through a fsync'd temp file.
+ */
+export async function replaceWithCopy(fs: DurableFs, sourcePath: string, copyPath: string): Promise<void> {
+  const temp = tempPathFor(copyPath);
+  try {
+    await fs.link(sourcePath, temp);
+  } catch (error) {
+    if (!LINK_UNSUPPORTED.has(systemErrorCode(error) ?? '')) throw error;
+    const written = await writeTempFile(fs, copyPath, await fs.readFile(sourcePath));
+    await renameOrRemove(fs, written, copyPath);
+    return;
+  }
+  await renameOrRemove(fs, temp, copyPath);
+}
+
+const LINK_UNSUPPORTED = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'ENOSYS', 'EMLINK']);
+
+export interface ReplaceOptions {
+  /** Before replacing, keep the current target (the last good version) under this path. */
+  backupPath?: string;
+}
+
+/**
+ * Replace `target` with `data` durably: temp file in the same directory, every byte written, fsync,
+ * (optionally) the current version kept as the backup, rename over the target, fsync the directory.
+ *
+ * On failure the target still holds its previous bytes: before the rename nothing visible changed; if the
+ * final directory fsync fails, the previous version is put back from the backup. The error is rethrown.
+ */
+export async function replaceFileDurably(
+  fs: DurableFs,
+  target: string,
+  data: Uint8Array,
+  options: ReplaceOptions = {},
+): Promise<void> {
+  const dir = path.dirname(target);
+  const temp = await writeTempFile(fs, target, data);
+  let backedUp = false;
+  try {
+    if (options.backupPath !== undefined) {
+      backedUp = await promoteToBackup(fs, target, options.backupPath);
+    }
+    await fs.rename(temp, target);
+  } catch (error) {
+    await removeQuietly(fs, temp);
+    throw error;
+  }
+  try {
+    await syncDirectory(fs, dir);
+  } catch (error) {
+    // The new bytes are in place but not known to be durable, and the caller is told the save failed:
+    // put the previous version back so the file matches what the caller believes.
+    if (backedUp && options.backupPath !== undefined) {
+      await replaceWithCopy(fs, options.backupPath, target).catch(() => {});
+    }
+    throw error;
+  }
+}
+
+/** Keep the current `target` as `backupPath`; returns false when there is no target yet. */
+export async function promoteToBackup(fs: DurableFs, target: string, backupPath: string): Promise<boolean> {
+  try {
+    await replaceWithCopy(fs, target, backupPath);
+    return true;
+  } catch (error) {
+    if (systemErrorCode(error) === 'ENOENT') return false;
+    throw error;
+  }
+}
+
+async function renameOrRemove(fs: DurableFs, temp: string, target: string): Promise<void> {
+  try {
+    await fs.rename(temp, target);
+  } catch (error) {
+    await removeQuietly(fs, temp);
+    throw error;
+  }
+}
+
+export async function removeQuietly(fs: DurableFs, file: string): Promise<void> {
+  await fs.unlink(file).catch(() => {});
+}
