@@ -1,0 +1,462 @@
+/**
+ * @module sessions/sqlite-session-store
+ * The embedded session store: one SQLite file in WAL mode, prepared statements, and group commit so that
+ * many concurrent writers share each fsync while every write is durable before it is acknowledged.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Statement } from 'better-sqlite3';
+import { AppError, messageOf } from '../errors.js';
+import type { QuarantineReport } from './database-quarantine.js';
+import { type DatabaseInitOptions, openSessionDatabase } from './db-init.js';
+import { GroupCommitQueue } from './group-commit-queue.js';
+import {
+  type ParsedPage,
+  parseCleanup,
+  parseContext,
+  parseGetSessionOptions,
+  parseHistoryEntry,
+  parseInvocation,
+  parseListQuery,
+  parsePage,
+  parseSessionCreation,
+  parseSessionId,
+  parseStatus,
+} from './session-input.js';
+import type {
+  CleanupResult,
+  ContextInput,
+  GetSessionOptions,
+  HistoryEntry,
+  Invocation,
+  InvocationInput,
+  MessageRole,
+  Page,
+  Session,
+  SessionContext,
+  SessionList,
+  SessionListQuery,
+  SessionMetadata,
+  SessionStatus,
+  SessionSummary,
+} from './session-record.js';
+import type { CleanupOptions, SessionStore, SessionStoreHealth } from './session-store.js';
+import type { SqliteConnection } from './sqlite-database.js';
+import { isCorruptionError, toStoreError } from './sqlite-error.js';
+
+export interface SqliteSessionStoreOptions extends DatabaseInitOptions {
+  /** Most writes per group transaction (default 512). */
+  maxBatchSize?: number;
+}
+
+/** Retention deletes and expires in chunks, so appends interleave with a large cleanup. */
+const CLEANUP_CHUNK = 500;
+
+interface SessionRow {
+  session_id: string;
+  user_id: string;
+  created_at: string;
+  updated_at: string;
+  status: SessionStatus;
+  metadata: string;
+  last_agent_called: string | null;
+  last_query: string | null;
+  last_response: string | null;
+  context_updated_at: string | null;
+}
+
+interface InvocationRow extends Omit<Invocation, 'success'> {
+  success: number;
+}
+
+const SESSION_COLUMNS = `s.session_id, s.user_id, s.created_at, s.updated_at, s.status, s.metadata,
+  c.last_agent_called, c.last_query, c.last_response, c.updated_at AS context_updated_at
+  FROM sessions s LEFT JOIN session_context c ON c.session_id = s.session_id`;
+
+export class SqliteSessionStore implements SessionStore {
+  readonly backend = 'sqlite';
+  private readonly queue: GroupCommitQueue;
+  private readonly now: () => Date;
+  private closed = false;
+  /** A corruption error seen while running: the database needs a restart (and quarantine). */
+  private corruption: string | undefined;
+  private readonly statements: ReturnType<typeof prepareStatements>;
+  private readonly listStatements = new Map<string, { page: Statement; count: Statement }>();
+  private readonly readSession: (sessionId: string, history: ParsedPage, invocations: ParsedPage) => Session;
+
+  private constructor(
+    readonly path: string,
+    private readonly db: SqliteConnection,
+    private readonly schemaVersion: number,
+    private readonly quarantine: QuarantineReport | undefined,
+    options: SqliteSessionStoreOptions,
+  ) {
+    this.now = options.now ?? (() => new Date());
+    this.queue = new GroupCommitQueue(db, { maxBatchSize: options.maxBatchSize });
+    this.statements = prepareStatements(db);
+    // One read transaction: the session, its history and its invocations are one consistent snapshot.
+    this.readSession = db.transaction((sessionId: string, history: ParsedPage, invocations: ParsedPage) => {
+      const row = this.statements.selectSession.get(sessionId) as SessionRow | undefined;
+      if (row === undefined) throw notFound(sessionId);
+      return {
+        ...toSummary(row),
+        conversation_history: this.statements.selectHistory.all(
+          sessionId,
+          history.limit,
+          history.offset,
+        ) as HistoryEntry[],
+        agents_invoked: (
+          this.statements.selectInvocations.all(
+            sessionId,
+            invocations.limit,
+            invocations.offset,
+          ) as InvocationRow[]
+        ).map(toInvocation),
+        context: {
+          last_agent_called: row.last_agent_called,
+          last_query: row.last_query,
+          last_response: row.last_response,
+          updated_at: row.context_updated_at,
+        },
+      };
+    });
+  }
+
+  /** Open (create, migrate, or quarantine and recreate) the database at `dbPath`. */
+  static async open(dbPath: string, options: SqliteSessionStoreOptions = {}): Promise<SqliteSessionStore> {
+    const opened = openSessionDatabase(dbPath, options);
+    return new SqliteSessionStore(dbPath, opened.db, opened.schemaVersion, opened.quarantine, options);
+  }
+
+  async createSession(userId: string, metadata?: SessionMetadata): Promise<string> {
+    const input = parseSessionCreation(userId, metadata);
+    const sessionId = randomUUID();
+    await this.write('create the session', () => {
+      const now = this.timestamp();
+      this.statements.insertSession.run(sessionId, input.userId, now, now, input.metadataJson);
+    });
+    return sessionId;
+  }
+
+  async getSession(sessionId: string, options?: GetSessionOptions): Promise<Session> {
+    const id = parseSessionId(sessionId);
+    const pages = parseGetSessionOptions(options);
+    return this.read('read the session', () => this.readSession(id, pages.history, pages.invocations));
+  }
+
+  async updateSessionStatus(sessionId: string, status: SessionStatus): Promise<void> {
+    const id = parseSessionId(sessionId);
+    const value = parseStatus(status);
+    await this.write('update the session status', () => {
+      if (this.statements.setStatus.run(value, this.timestamp(), id).changes === 0) throw notFound(id);
+    });
+  }
+
+  async trackInvocation(sessionId: string, invocation: InvocationInput): Promise<void> {
+    const id = parseSessionId(sessionId);
+    const input = parseInvocation(invocation);
+    await this.write('track the invocation', () => {
+      const now = this.touch(id);
+      this.statements.insertInvocation.run(
+        id,
+        input.agent_name,
+        input.query,
+        input.response,
+        input.success ? 1 : 0,
+        input.error_message,
+        input.duration_ms,
+        now,
+      );
+      if (input.success)
+        this.statements.upsertContext.run(id, input.agent_name, input.query, input.response, now);
+    });
+  }
+
+  async addToHistory(sessionId: string, role: MessageRole, content: string): Promise<void> {
+    const id = parseSessionId(sessionId);
+    const entry = parseHistoryEntry(role, content);
+    await this.write('add the message', () => {
+      this.statements.insertMessage.run(id, entry.role, entry.content, this.touch(id));
+    });
+  }
+
+  async getConversationHistory(sessionId: string, page?: Page): Promise<HistoryEntry[]> {
+    const id = parseSessionId(sessionId);
+    const { limit, offset } = parsePage(page);
+    return this.read('read the history', () => {
+      const rows = this.statements.selectHistory.all(id, limit, offset) as HistoryEntry[];
+      if (rows.length === 0) this.assertExists(id);
+      return rows;
+    });
+  }
+
+  async getInvocations(sessionId: string, page?: Page): Promise<Invocation[]> {
+    const id = parseSessionId(sessionId);
+    const { limit, offset } = parsePage(page);
+    return this.read('read the invocations', () => {
+      const rows = this.statements.selectInvocations.all(id, limit, offset) as InvocationRow[];
+      if (rows.length === 0) this.assertExists(id);
+      return rows.map(toInvocation);
+    });
+  }
+
+  async updateContext(sessionId: string, context: ContextInput): Promise<void> {
+    const id = parseSessionId(sessionId);
+    const input = parseContext(context);
+    await this.write('update the context', () => {
+      const now = this.touch(id);
+      this.statements.upsertContext.run(
+        id,
+        input.last_agent_called,
+        input.last_query,
+        input.last_response,
+        now,
+      );
+    });
+  }
+
+  async getSessionVersion(sessionId: string): Promise<number> {
+    const id = parseSessionId(sessionId);
+    return this.read('read the session version', () => {
+      const row = this.statements.selectVersion.get(id) as { version: number } | undefined;
+      if (row === undefined) throw notFound(id);
+      return row.version;
+    });
+  }
+
+  async getContext(sessionId: string): Promise<SessionContext> {
+    const id = parseSessionId(sessionId);
+    return this.read('read the context', () => {
+      const row = this.statements.selectContext.get(id) as SessionContext | undefined;
+      if (row !== undefined) return row;
+      this.assertExists(id);
+      return { last_agent_called: null, last_query: null, last_response: null, updated_at: null };
+    });
+  }
+
+  async listSessions(query?: SessionListQuery): Promise<SessionList> {
+    const input = parseListQuery(query);
+    const filters: unknown[] = [];
+    if (input.user_id !== undefined) filters.push(input.user_id);
+    if (input.status !== undefined) filters.push(input.status);
+    return this.read('list sessions', () => {
+      const statements = this.listStatementsFor(input.user_id !== undefined, input.status !== undefined);
+      const rows = statements.page.all(...filters, input.limit, input.offset) as SessionRow[];
+      const { total } = statements.count.get(...filters) as { total: number };
+      return { sessions: rows.map(toSummary), total };
+    });
+  }
+
+  async deleteSession(sessionId: string): Promise<void> {
+    const id = parseSessionId(sessionId);
+    await this.write('delete the session', () => {
+      if (this.statements.deleteSession.run(id).changes === 0) throw notFound(id);
+    });
+  }
+
+  async cleanupOldSessions(days?: number, options?: CleanupOptions): Promise<CleanupResult> {
+    const input = parseCleanup(days, options);
+    const result: CleanupResult = {
+      deleted_sessions: 0,
+      deleted_messages: 0,
+      deleted_invocations: 0,
+      expired_sessions: 0,
+    };
+    const action = 'clean up old sessions';
+    // Expire first: a session expired now is deleted by a run `days` later, not by this one.
+    for (let changed = CLEANUP_CHUNK; changed === CLEANUP_CHUNK; ) {
+      changed = await this.write(action, () => {
+        const now = this.now();
+        const idleSince = new Date(now.getTime() - input.idleTimeoutMinutes * 60_000).toISOString();
+        return this.statements.expireIdle.run(now.toISOString(), idleSince, CLEANUP_CHUNK).changes;
+      });
+      result.expired_sessions += changed;
+    }
+    for (let deleted = CLEANUP_CHUNK; deleted === CLEANUP_CHUNK; ) {
+      const chunk = await this.write(action, () => {
+        const cutoff = new Date(this.now().getTime() - input.days * 86_400_000).toISOString();
+        const ids = (this.statements.selectOld.all(cutoff, CLEANUP_CHUNK) as { session_id: string }[]).map(
+          (row) => row.session_id,
+        );
+        const list = JSON.stringify(ids);
+        return {
+          messages: (this.statements.countMessages.get(list) as { n: number }).n,
+          invocations: (this.statements.countInvocations.get(list) as { n: number }).n,
+          sessions: this.statements.deleteSessions.run(list).changes,
+        };
+      });
+      deleted = chunk.sessions;
+      result.deleted_sessions += chunk.sessions;
+      result.deleted_messages += chunk.messages;
+      result.deleted_invocations += chunk.invocations;
+    }
+    return result;
+  }
+
+  async health(): Promise<SessionStoreHealth> {
+    const base: SessionStoreHealth = {
+      status: 'ok',
+      backend: this.backend,
+      path: this.path,
+      ...(this.quarantine === undefined ? {} : { quarantined: this.quarantine }),
+    };
+    if (this.closed) return { ...base, status: 'unavailable', error: 'The session store is closed.' };
+    if (this.corruption !== undefined) return { ...base, status: 'unavailable', error: this.corruption };
+    try {
+      return {
+        ...base,
+        schema_version: this.schemaVersion,
+        journal_mode: this.db.pragma('journal_mode', { simple: true }),
+        synchronous: ['OFF', 'NORMAL', 'FULL', 'EXTRA'][
+          this.db.pragma('synchronous', { simple: true }) as number
+        ],
+        pending_writes: this.queue.size,
+      };
+    } catch (error) {
+      return { ...base, status: 'unavailable', error: this.fail(error, 'check the database').message };
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.queue.drain();
+    this.db.close();
+  }
+
+  private timestamp(): string {
+    return this.now().toISOString();
+  }
+
+  /** Mark the session updated now, inside the write; throws `session_not_found` before anything is written. */
+  private touch(sessionId: string): string {
+    const now = this.timestamp();
+    if (this.statements.touchSession.run(now, sessionId).changes === 0) throw notFound(sessionId);
+    return now;
+  }
+
+  private assertExists(sessionId: string): void {
+    if (this.statements.sessionExists.get(sessionId) === undefined) throw notFound(sessionId);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new AppError('database_unavailable', 'The session store is closed.');
+  }
+
+  private async write<T>(action: string, work: () => T): Promise<T> {
+    this.assertOpen();
+    try {
+      return await this.queue.enqueue(work);
+    } catch (error) {
+      throw this.fail(error, action);
+    }
+  }
+
+  private read<T>(action: string, work: () => T): T {
+    this.assertOpen();
+    try {
+      return work();
+    } catch (error) {
+      throw this.fail(error, action);
+    }
+  }
+
+  private fail(error: unknown, action: string): AppError {
+    if (isCorruptionError(error)) {
+      this.corruption = `The session database is corrupt (${messageOf(error)}); restart the service to quarantine it.`;
+    }
+    return toStoreError(error, action);
+  }
+
+  private listStatementsFor(byUser: boolean, byStatus: boolean): { page: Statement; count: Statement } {
+    const key = `${byUser}:${byStatus}`;
+    let statements = this.listStatements.get(key);
+    if (statements === undefined) {
+      const conditions = [byUser ? 's.user_id = ?' : '', byStatus ? 's.status = ?' : ''].filter(Boolean);
+      const where = conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
+      statements = {
+        page: this.db.prepare(
+          `SELECT ${SESSION_COLUMNS} ${where} ORDER BY s.updated_at DESC, s.session_id LIMIT ? OFFSET ?`,
+        ),
+        count: this.db.prepare(`SELECT count(*) AS total FROM sessions s ${where}`),
+      };
+      this.listStatements.set(key, statements);
+    }
+    return statements;
+  }
+}
+
+function prepareStatements(db: SqliteConnection) {
+  const idsIn = 'session_id IN (SELECT value FROM json_each(?))';
+  return {
+    insertSession: db.prepare(
+      "INSERT INTO sessions (session_id, user_id, created_at, updated_at, status, metadata) VALUES (?, ?, ?, ?, 'active', ?)",
+    ),
+    // Every change to a session bumps its version (read by getSessionVersion for caching and ETags).
+    touchSession: db.prepare(
+      'UPDATE sessions SET updated_at = ?, version = version + 1 WHERE session_id = ?',
+    ),
+    setStatus: db.prepare(
+      'UPDATE sessions SET status = ?, updated_at = ?, version = version + 1 WHERE session_id = ?',
+    ),
+    selectVersion: db.prepare('SELECT version FROM sessions WHERE session_id = ?'),
+    sessionExists: db.prepare('SELECT 1 FROM sessions WHERE session_id = ?'),
+    selectSession: db.prepare(`SELECT ${SESSION_COLUMNS} WHERE s.session_id = ?`),
+    deleteSession: db.prepare('DELETE FROM sessions WHERE session_id = ?'),
+    insertMessage: db.prepare(
+      'INSERT INTO conversation_history (session_id, role, content, timestamp) VALUES (?, ?, ?, ?)',
+    ),
+    selectHistory: db.prepare(
+      'SELECT role, content, timestamp FROM conversation_history WHERE session_id = ? ORDER BY id LIMIT ? OFFSET ?',
+    ),
+    insertInvocation: db.prepare(
+      `INSERT INTO agent_invocations (session_id, agent_name, query, response, success, error_message, duration_ms, timestamp)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    selectInvocations: db.prepare(
+      `SELECT agent_name, query, response, success, error_message, duration_ms, timestamp
+       FROM agent_invocations WHERE session_id = ? ORDER BY id LIMIT ? OFFSET ?`,
+    ),
+    upsertContext: db.prepare(
+      `INSERT INTO session_context (session_id, last_agent_called, last_query, last_response, updated_at)
+       VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (session_id) DO UPDATE SET last_agent_called = excluded.last_agent_called,
+         last_query = excluded.last_query, last_response = excluded.last_response, updated_at = excluded.updated_at`,
+    ),
+    selectContext: db.prepare(
+      'SELECT last_agent_called, last_query, last_response, updated_at FROM session_context WHERE session_id = ?',
+    ),
+    expireIdle: db.prepare(
+      `UPDATE sessions SET status = 'expired', updated_at = ?, version = version + 1 WHERE session_id IN
+       (SELECT session_id FROM sessions WHERE status = 'active' AND updated_at < ? LIMIT ?)`,
+    ),
+    selectOld: db.prepare(
+      "SELECT session_id FROM sessions WHERE status IN ('completed', 'expired') AND updated_at < ? LIMIT ?",
+    ),
+    countMessages: db.prepare(`SELECT count(*) AS n FROM conversation_history WHERE ${idsIn}`),
+    countInvocations: db.prepare(`SELECT count(*) AS n FROM agent_invocations WHERE ${idsIn}`),
+    deleteSessions: db.prepare(`DELETE FROM sessions WHERE ${idsIn}`),
+  };
+}
+
+function notFound(sessionId: string): AppError {
+  return new AppError(
+    'session_not_found',
+    `Session ${sessionId} not found: it never existed, was deleted, or was removed by retention.`,
+  );
+}
+
+function toSummary(row: SessionRow): SessionSummary {
+  return {
+    session_id: row.session_id,
+    user_id: row.user_id,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+    status: row.status,
+    metadata: JSON.parse(row.metadata) as SessionMetadata,
+    last_agent_called: row.last_agent_called,
+  };
+}
+
+function toInvocation(row: InvocationRow): Invocation {
+  return { ...row, success: row.success === 1 };
+}

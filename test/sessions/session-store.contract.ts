@@ -1,0 +1,668 @@
+/**
+ * @module test/sessions/session-store.contract
+ * The behaviour every `SessionStore` backend must have. A backend's test file calls
+ * `describeSessionStoreContract(name, factory)`; the suite creates a fresh store per test.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AppError } from '../../src/errors.js';
+import type { SessionStore } from '../../src/sessions/session-store.js';
+
+/** A clock the test moves by hand, so ages and timestamps are exact. */
+export class TestClock {
+  private current: number;
+
+  constructor(start = '2026-01-05T12:00:00.000Z') {
+    this.current = Date.parse(start);
+  }
+
+  readonly now = (): Date => new Date(this.current);
+
+  advance(ms: number): void {
+    this.current += ms;
+  }
+
+  advanceDays(days: number): void {
+    this.advance(days * 86_400_000);
+  }
+}
+
+export interface StoreUnderTest {
+  store: SessionStore;
+  /** Release whatever the factory created (the store is already closed). */
+  dispose(): Promise<void>;
+}
+
+export type SessionStoreFactory = (options: { now: () => Date }) => Promise<StoreUnderTest>;
+
+const MINUTE = 60_000;
+const DAY = 86_400_000;
+
+/** Expect `promise` to reject with an `AppError` of `code` whose message matches `message`. */
+export async function expectAppError(
+  promise: Promise<unknown>,
+  code: string,
+  message?: RegExp,
+): Promise<AppError> {
+  const error = await promise.then(
+    () => undefined,
+    (reason: unknown) => reason,
+  );
+  expect(error, 'expected the call to fail').toBeInstanceOf(AppError);
+  const appError = error as AppError;
+  expect(appError.code).toBe(code);
+  if (message !== undefined) expect(appError.message).toMatch(message);
+  return appError;
+}
+
+export function describeSessionStoreContract(name: string, factory: SessionStoreFactory): void {
+  describe(`SessionStore contract: ${name}`, () => {
+    let clock: TestClock;
+    let store: SessionStore;
+    let subject: StoreUnderTest;
+
+    beforeEach(async () => {
+      clock = new TestClock();
+      subject = await factory({ now: clock.now });
+      store = subject.store;
+    });
+
+    afterEach(async () => {
+      await store.close();
+      await subject.dispose();
+    });
+
+    describe('create and retrieve', () => {
+      it('returns the CONTRACT.md shape for a new session', async () => {
+        const id = await store.createSession('alice', { channel: 'web', nested: { a: [1, 'two', null] } });
+        const session = await store.getSession(id);
+        expect(session).toEqual({
+          session_id: id,
+          user_id: 'alice',
+          created_at: '2026-01-05T12:00:00.000Z',
+          updated_at: '2026-01-05T12:00:00.000Z',
+          status: 'active',
+          metadata: { channel: 'web', nested: { a: [1, 'two', null] } },
+          conversation_history: [],
+          agents_invoked: [],
+          last_agent_called: null,
+          context: { last_agent_called: null, last_query: null, last_response: null, updated_at: null },
+        });
+      });
+
+      it('defaults metadata to an empty object and keeps text as given', async () => {
+        const user = 'ünïcødé 👩‍💻 "quoted" \\ back';
+        const id = await store.createSession(user);
+        const session = await store.getSession(id);
+        expect(session.user_id).toBe(user);
+        expect(session.metadata).toEqual({});
+      });
+
+      it('gives every session a distinct random UUID', async () => {
+        const ids = await Promise.all(Array.from({ length: 50 }, () => store.createSession('alice')));
+        expect(new Set(ids).size).toBe(50);
+        for (const id of ids)
+          expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      });
+
+      it('refuses an unknown session id with session_not_found', async () => {
+        await expectAppError(store.getSession('no-such-session'), 'session_not_found', /no-such-session/);
+        await expectAppError(store.getContext('no-such-session'), 'session_not_found');
+        await expectAppError(store.getConversationHistory('no-such-session'), 'session_not_found');
+        await expectAppError(store.getInvocations('no-such-session'), 'session_not_found');
+      });
+
+      it('refuses bad user ids and metadata and writes nothing', async () => {
+        await expectAppError(store.createSession(''), 'validation_error', /user_id/);
+        await expectAppError(
+          store.createSession(undefined as unknown as string),
+          'validation_error',
+          /user_id/,
+        );
+        await expectAppError(store.createSession(42 as unknown as string), 'validation_error', /user_id/);
+        await expectAppError(store.createSession('a'.repeat(257)), 'validation_error', /user_id/);
+        for (const metadata of [[], 'text', 7, null, new Date()]) {
+          await expectAppError(
+            store.createSession('alice', metadata as unknown as Record<string, unknown>),
+            'validation_error',
+            /metadata/,
+          );
+        }
+        const polluted = JSON.parse('{"a": {"b": [{"__proto__": {"admin": true}}]}}') as Record<
+          string,
+          unknown
+        >;
+        await expectAppError(
+          store.createSession('alice', polluted),
+          'validation_error',
+          /metadata\/a\/b\/0\/__proto__/,
+        );
+        await expectAppError(
+          store.createSession('alice', { constructor: 1 }),
+          'validation_error',
+          /constructor/,
+        );
+        const cyclic: Record<string, unknown> = {};
+        cyclic.self = cyclic;
+        await expectAppError(store.createSession('alice', cyclic), 'validation_error', /metadata/);
+        await expectAppError(store.createSession('alice', { big: 1n }), 'validation_error', /metadata/);
+        expect((await store.listSessions()).total).toBe(0);
+      });
+
+      it('refuses a malformed session id as a validation error', async () => {
+        await expectAppError(store.getSession(''), 'validation_error', /session_id/);
+        await expectAppError(
+          store.getSession(undefined as unknown as string),
+          'validation_error',
+          /session_id/,
+        );
+        await expectAppError(
+          store.addToHistory('x'.repeat(129), 'user', 'hi'),
+          'validation_error',
+          /session_id/,
+        );
+      });
+    });
+
+    describe('session version', () => {
+      it('grows with every change to the session and only then', async () => {
+        const id = await store.createSession('alice');
+        const other = await store.createSession('bob');
+        const versions = [await store.getSessionVersion(id)];
+        const changes: (() => Promise<unknown>)[] = [
+          () => store.addToHistory(id, 'user', 'show my tickets'),
+          () => store.trackInvocation(id, { agent_name: 'a', query: 'q', success: true, duration_ms: 1 }),
+          () => store.trackInvocation(id, { agent_name: 'a', query: 'q', success: false, duration_ms: 1 }),
+          () => store.updateContext(id, { last_agent_called: 'b', last_query: 'x', last_response: 'y' }),
+          () => store.updateSessionStatus(id, 'completed'),
+        ];
+        for (const change of changes) {
+          await change();
+          versions.push(await store.getSessionVersion(id));
+        }
+        expect(new Set(versions).size).toBe(versions.length);
+        expect([...versions].sort((a, b) => a - b)).toEqual(versions);
+
+        // Reads and changes to other sessions leave it alone.
+        const before = await store.getSessionVersion(id);
+        await store.getSession(id);
+        await store.getConversationHistory(id);
+        await store.addToHistory(other, 'user', 'unrelated');
+        expect(await store.getSessionVersion(id)).toBe(before);
+      });
+
+      it('changes when retention expires an idle session', async () => {
+        const id = await store.createSession('alice');
+        const before = await store.getSessionVersion(id);
+        clock.advanceDays(2);
+        await store.cleanupOldSessions(7, { idleTimeoutMinutes: 60 });
+        expect((await store.getSession(id)).status).toBe('expired');
+        expect(await store.getSessionVersion(id)).toBeGreaterThan(before);
+      });
+
+      it('refuses an unknown session', async () => {
+        await expectAppError(
+          store.getSessionVersion('no-such-session'),
+          'session_not_found',
+          /no-such-session/,
+        );
+      });
+    });
+
+    describe('conversation history', () => {
+      it('keeps messages in insertion order with their timestamps', async () => {
+        const id = await store.createSession('alice');
+        await store.addToHistory(id, 'user', 'show my tickets');
+        clock.advance(1500);
+        await store.addToHistory(id, 'assistant', 'You have 2 open tickets.');
+        clock.advance(1);
+        await store.addToHistory(id, 'system', '');
+        const history = await store.getConversationHistory(id);
+        expect(history).toEqual([
+          { role: 'user', content: 'show my tickets', timestamp: '2026-01-05T12:00:00.000Z' },
+          { role: 'assistant', content: 'You have 2 open tickets.', timestamp: '2026-01-05T12:00:01.500Z' },
+          { role: 'system', content: '', timestamp: '2026-01-05T12:00:01.501Z' },
+        ]);
+        const session = await store.getSession(id);
+        expect(session.conversation_history).toEqual(history);
+        expect(session.updated_at).toBe('2026-01-05T12:00:01.501Z');
+      });
+
+      it('keeps insertion order when the clock does not move', async () => {
+        const id = await store.createSession('alice');
+        for (let i = 0; i < 30; i++)
+          await store.addToHistory(id, i % 2 === 0 ? 'user' : 'assistant', `m${i}`);
+        const contents = (await store.getConversationHistory(id)).map((entry) => entry.content);
+        expect(contents).toEqual(Array.from({ length: 30 }, (_, i) => `m${i}`));
+      });
+
+      it('reads long sessions in pages', async () => {
+        const id = await store.createSession('alice');
+        await Promise.all(Array.from({ length: 25 }, (_, i) => store.addToHistory(id, 'user', `m${i}`)));
+        const page = async (offset: number, limit?: number) =>
+          (await store.getConversationHistory(id, { offset, limit })).map((entry) => entry.content);
+        expect(await page(0, 10)).toEqual(Array.from({ length: 10 }, (_, i) => `m${i}`));
+        expect(await page(20, 10)).toEqual(['m20', 'm21', 'm22', 'm23', 'm24']);
+        expect(await page(22)).toEqual(['m22', 'm23', 'm24']);
+        expect(await page(25, 10)).toEqual([]);
+        const session = await store.getSession(id, { historyOffset: 5, historyLimit: 2 });
+        expect(session.conversation_history.map((entry) => entry.content)).toEqual(['m5', 'm6']);
+      });
+
+      it('keeps text of any shape byte for byte', async () => {
+        const id = await store.createSession('alice');
+        const content = `line 1\nline 2\r\n\t${'🚀'.repeat(1000)} \u0000 nul ${'x'.repeat(200_000)}`;
+        await store.addToHistory(id, 'user', content);
+        expect((await store.getConversationHistory(id))[0]?.content).toBe(content);
+      });
+
+      it('refuses an unknown role, missing content or an unknown session, and writes nothing', async () => {
+        const id = await store.createSession('alice');
+        await expectAppError(store.addToHistory(id, 'robot' as 'user', 'hi'), 'validation_error', /role/);
+        await expectAppError(
+          store.addToHistory(id, 'user', undefined as unknown as string),
+          'validation_error',
+          /content/,
+        );
+        await expectAppError(
+          store.addToHistory(id, 'user', 5 as unknown as string),
+          'validation_error',
+          /content/,
+        );
+        await expectAppError(store.addToHistory('missing', 'user', 'hi'), 'session_not_found');
+        expect(await store.getConversationHistory(id)).toEqual([]);
+        expect((await store.getSession(id)).updated_at).toBe('2026-01-05T12:00:00.000Z');
+      });
+
+      it('refuses bad pages', async () => {
+        const id = await store.createSession('alice');
+        await expectAppError(store.getConversationHistory(id, { offset: -1 }), 'validation_error', /offset/);
+        await expectAppError(store.getConversationHistory(id, { limit: 0 }), 'validation_error', /limit/);
+        await expectAppError(store.getConversationHistory(id, { limit: 1.5 }), 'validation_error', /limit/);
+        await expectAppError(store.getInvocations(id, { offset: Number.NaN }), 'validation_error', /offset/);
+        await expectAppError(store.getSession(id, { historyLimit: -3 }), 'validation_error', /historyLimit/);
+        await expectAppError(
+          store.getSession(id, { bogus: 1 } as unknown as { historyLimit: number }),
+          'validation_error',
+          /bogus/,
+        );
+      });
+    });
+
+    describe('invocations and context', () => {
+      it('tracks invocations with every field', async () => {
+        const id = await store.createSession('alice');
+        await store.trackInvocation(id, {
+          agent_name: 'tickets_agent',
+          query: 'show my tickets',
+          response: '2 open',
+          success: true,
+          duration_ms: 420,
+        });
+        clock.advance(10);
+        await store.trackInvocation(id, {
+          agent_name: 'finops_agent',
+          query: 'cost of project x',
+          success: false,
+          error_message: 'upstream timeout',
+          duration_ms: 0,
+        });
+        expect(await store.getInvocations(id)).toEqual([
+          {
+            agent_name: 'tickets_agent',
+            query: 'show my tickets',
+            response: '2 open',
+            success: true,
+            error_message: null,
+            duration_ms: 420,
+            timestamp: '2026-01-05T12:00:00.000Z',
+          },
+          {
+            agent_name: 'finops_agent',
+            query: 'cost of project x',
+            response: null,
+            success: false,
+            error_message: 'upstream timeout',
+            duration_ms: 0,
+            timestamp: '2026-01-05T12:00:00.010Z',
+          },
+        ]);
+        expect(await store.getInvocations(id, { offset: 1, limit: 5 })).toHaveLength(1);
+        const session = await store.getSession(id, { invocationsLimit: 1 });
+        expect(session.agents_invoked.map((call) => call.agent_name)).toEqual(['tickets_agent']);
+      });
+
+      it('makes a successful invocation the context, and leaves it on a failed one', async () => {
+        const id = await store.createSession('alice');
+        await store.trackInvocation(id, {
+          agent_name: 'tickets_agent',
+          query: 'show my tickets',
+          response: '2 open',
+          success: true,
+          duration_ms: 12,
+        });
+        clock.advance(1000);
+        await store.trackInvocation(id, {
+          agent_name: 'finops_agent',
+          query: 'costs?',
+          success: false,
+          duration_ms: 3,
+        });
+        const expected = {
+          last_agent_called: 'tickets_agent',
+          last_query: 'show my tickets',
+          last_response: '2 open',
+          updated_at: '2026-01-05T12:00:00.000Z',
+        };
+        expect(await store.getContext(id)).toEqual(expected);
+        const session = await store.getSession(id);
+        expect(session.context).toEqual(expected);
+        expect(session.last_agent_called).toBe('tickets_agent');
+        expect(session.updated_at).toBe('2026-01-05T12:00:01.000Z');
+      });
+
+      it('updates and reads the context directly', async () => {
+        const id = await store.createSession('alice');
+        await store.updateContext(id, {
+          last_agent_called: 'oxygen_agent',
+          last_query: 'deploy',
+          last_response: null,
+        });
+        clock.advance(5);
+        await store.updateContext(id, {
+          last_agent_called: 'tickets_agent',
+          last_query: 'q',
+          last_response: 'r',
+        });
+        expect(await store.getContext(id)).toEqual({
+          last_agent_called: 'tickets_agent',
+          last_query: 'q',
+          last_response: 'r',
+          updated_at: '2026-01-05T12:00:00.005Z',
+        });
+        expect((await store.listSessions({ user_id: 'alice' })).sessions[0]?.last_agent_called).toBe(
+          'tickets_agent',
+        );
+      });
+
+      it('refuses bad invocations and contexts and writes nothing', async () => {
+        const id = await store.createSession('alice');
+        const valid = { agent_name: 'a', query: 'q', success: true, duration_ms: 1 };
+        const bad: [Record<string, unknown>, RegExp][] = [
+          [{ ...valid, agent_name: '' }, /agent_name/],
+          [{ ...valid, success: 'yes' }, /success/],
+          [{ query: 'q', success: true, duration_ms: 1 }, /agent_name/],
+          [{ agent_name: 'a', query: 'q', duration_ms: 1 }, /success/],
+          [{ ...valid, duration_ms: -1 }, /duration_ms/],
+          [{ ...valid, duration_ms: 2.5 }, /duration_ms/],
+          [{ ...valid, response: 3 }, /response/],
+          [{ ...valid, extra: true }, /extra/],
+        ];
+        for (const [invocation, field] of bad) {
+          await expectAppError(store.trackInvocation(id, invocation as never), 'validation_error', field);
+        }
+        await expectAppError(store.trackInvocation(id, null as never), 'validation_error');
+        await expectAppError(store.trackInvocation('missing', valid), 'session_not_found');
+        await expectAppError(
+          store.updateContext(id, { last_agent_called: 'a', last_query: 'q' } as never),
+          'validation_error',
+          /last_response/,
+        );
+        await expectAppError(
+          store.updateContext('missing', { last_agent_called: 'a', last_query: null, last_response: null }),
+          'session_not_found',
+        );
+        expect(await store.getInvocations(id)).toEqual([]);
+        expect((await store.getContext(id)).updated_at).toBeNull();
+      });
+    });
+
+    describe('status, listing and delete', () => {
+      it('updates the status and refuses unknown statuses', async () => {
+        const id = await store.createSession('alice');
+        clock.advance(1);
+        await store.updateSessionStatus(id, 'completed');
+        const session = await store.getSession(id);
+        expect(session.status).toBe('completed');
+        expect(session.updated_at).toBe('2026-01-05T12:00:00.001Z');
+        await expectAppError(
+          store.updateSessionStatus(id, 'paused' as 'active'),
+          'validation_error',
+          /status/,
+        );
+        await expectAppError(store.updateSessionStatus('missing', 'active'), 'session_not_found');
+        expect((await store.getSession(id)).status).toBe('completed');
+      });
+
+      it('lists sessions by user and status, most recently updated first, in pages', async () => {
+        const ids: string[] = [];
+        for (let i = 0; i < 5; i++) {
+          ids.push(await store.createSession(i < 3 ? 'alice' : 'bob', { i }));
+          clock.advance(1000);
+        }
+        await store.updateSessionStatus(ids[0]!, 'completed');
+        const all = await store.listSessions();
+        expect(all.total).toBe(5);
+        expect(all.sessions.map((s) => s.session_id)).toEqual([ids[0], ids[4], ids[3], ids[2], ids[1]]);
+        expect(all.sessions[0]).toEqual({
+          session_id: ids[0],
+          user_id: 'alice',
+          created_at: '2026-01-05T12:00:00.000Z',
+          updated_at: '2026-01-05T12:00:05.000Z',
+          status: 'completed',
+          metadata: { i: 0 },
+          last_agent_called: null,
+        });
+        const alice = await store.listSessions({ user_id: 'alice', limit: 2 });
+        expect(alice.total).toBe(3);
+        expect(alice.sessions.map((s) => s.session_id)).toEqual([ids[0], ids[2]]);
+        const next = await store.listSessions({ user_id: 'alice', limit: 2, offset: 2 });
+        expect(next.sessions.map((s) => s.session_id)).toEqual([ids[1]]);
+        const active = await store.listSessions({ user_id: 'alice', status: 'active' });
+        expect(active).toMatchObject({ total: 2 });
+        const completed = await store.listSessions({ status: 'completed' });
+        expect(completed.sessions.map((s) => s.session_id)).toEqual([ids[0]]);
+        expect(await store.listSessions({ user_id: 'carol' })).toEqual({ sessions: [], total: 0 });
+        await expectAppError(
+          store.listSessions({ status: 'gone' as 'active' }),
+          'validation_error',
+          /status/,
+        );
+        await expectAppError(store.listSessions({ limit: 1001 }), 'validation_error', /limit/);
+      });
+
+      it('deletes a session with its history, invocations and context', async () => {
+        const keep = await store.createSession('alice');
+        const id = await store.createSession('alice');
+        for (const session of [keep, id]) {
+          await store.addToHistory(session, 'user', 'hi');
+          await store.trackInvocation(session, {
+            agent_name: 'a',
+            query: 'q',
+            success: true,
+            duration_ms: 1,
+          });
+        }
+        await store.deleteSession(id);
+        await expectAppError(store.getSession(id), 'session_not_found');
+        await expectAppError(store.getConversationHistory(id), 'session_not_found');
+        await expectAppError(store.deleteSession(id), 'session_not_found');
+        const kept = await store.getSession(keep);
+        expect(kept.conversation_history).toHaveLength(1);
+        expect(kept.agents_invoked).toHaveLength(1);
+        expect(kept.last_agent_called).toBe('a');
+      });
+    });
+
+    describe('retention', () => {
+      it('deletes old completed and expired sessions, expires idle active ones, and reports counts', async () => {
+        const oldCompleted = await store.createSession('alice');
+        await store.addToHistory(oldCompleted, 'user', 'one');
+        await store.addToHistory(oldCompleted, 'assistant', 'two');
+        await store.trackInvocation(oldCompleted, {
+          agent_name: 'a',
+          query: 'q',
+          success: true,
+          duration_ms: 1,
+        });
+        await store.updateSessionStatus(oldCompleted, 'completed');
+        const oldExpired = await store.createSession('alice');
+        await store.updateSessionStatus(oldExpired, 'expired');
+        const idleActive = await store.createSession('bob');
+        clock.advanceDays(6);
+        const recentCompleted = await store.createSession('alice');
+        await store.updateSessionStatus(recentCompleted, 'completed');
+        clock.advanceDays(2);
+        const freshActive = await store.createSession('carol');
+        clock.advance(30 * MINUTE);
+
+        const result = await store.cleanupOldSessions(7, { idleTimeoutMinutes: 60 });
+        expect(result).toEqual({
+          deleted_sessions: 2,
+          deleted_messages: 2,
+          deleted_invocations: 1,
+          expired_sessions: 1,
+        });
+        await expectAppError(store.getSession(oldCompleted), 'session_not_found');
+        await expectAppError(store.getSession(oldExpired), 'session_not_found');
+        expect((await store.getSession(recentCompleted)).status).toBe('completed');
+        expect((await store.getSession(freshActive)).status).toBe('active');
+        const expired = await store.getSession(idleActive);
+        expect(expired.status).toBe('expired');
+        // Expiry restarts the retention clock: the session is kept `days` after it expired.
+        expect(expired.updated_at).toBe(clock.now().toISOString());
+        expect(await store.cleanupOldSessions(7, { idleTimeoutMinutes: 60 })).toEqual({
+          deleted_sessions: 0,
+          deleted_messages: 0,
+          deleted_invocations: 0,
+          expired_sessions: 0,
+        });
+        clock.advanceDays(8);
+        const later = await store.cleanupOldSessions();
+        expect(later).toMatchObject({ deleted_sessions: 2, expired_sessions: 1 });
+        expect((await store.getSession(freshActive)).status).toBe('expired');
+      });
+
+      it('uses 7 days and a one-day idle timeout by default', async () => {
+        const completed = await store.createSession('alice');
+        await store.updateSessionStatus(completed, 'completed');
+        const active = await store.createSession('alice');
+        clock.advance(7 * DAY - 1);
+        expect(await store.cleanupOldSessions()).toMatchObject({ deleted_sessions: 0, expired_sessions: 1 });
+        clock.advance(2);
+        expect(await store.cleanupOldSessions()).toMatchObject({ deleted_sessions: 1, expired_sessions: 0 });
+        expect((await store.getSession(active)).status).toBe('expired');
+      });
+
+      it('handles more sessions than one cleanup chunk', async () => {
+        const ids = await Promise.all(Array.from({ length: 1203 }, () => store.createSession('bulk')));
+        await Promise.all(ids.slice(0, 1100).map((id) => store.updateSessionStatus(id, 'completed')));
+        await Promise.all(ids.slice(0, 600).map((id) => store.addToHistory(id, 'user', 'x')));
+        clock.advanceDays(30);
+        const result = await store.cleanupOldSessions(7, { idleTimeoutMinutes: 1 });
+        expect(result).toEqual({
+          deleted_sessions: 1100,
+          deleted_messages: 600,
+          deleted_invocations: 0,
+          expired_sessions: 103,
+        });
+        expect((await store.listSessions({ user_id: 'bulk' })).total).toBe(103);
+      });
+
+      it('refuses bad retention arguments', async () => {
+        await expectAppError(store.cleanupOldSessions(-1), 'validation_error', /days/);
+        await expectAppError(store.cleanupOldSessions(Number.NaN), 'validation_error', /days/);
+        await expectAppError(
+          store.cleanupOldSessions(7, { idleTimeoutMinutes: 0 }),
+          'validation_error',
+          /idleTimeout/,
+        );
+      });
+    });
+
+    describe('concurrent access', () => {
+      it('neither loses nor misattributes a row with many concurrent writers', async () => {
+        const sessions = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => store.createSession(`user${i}`)),
+        );
+        const perSession = 40;
+        await Promise.all(
+          sessions.map(async (id, s) => {
+            for (let i = 0; i < perSession; i++) {
+              await store.addToHistory(id, i % 2 === 0 ? 'user' : 'assistant', `s${s}-m${i}`);
+              if (i % 10 === 0) {
+                await store.trackInvocation(id, {
+                  agent_name: `agent${s}`,
+                  query: `s${s}-q${i}`,
+                  success: true,
+                  duration_ms: i,
+                });
+              }
+            }
+          }),
+        );
+        for (const [s, id] of sessions.entries()) {
+          const session = await store.getSession(id);
+          expect(session.user_id).toBe(`user${s}`);
+          expect(session.conversation_history.map((entry) => entry.content)).toEqual(
+            Array.from({ length: perSession }, (_, i) => `s${s}-m${i}`),
+          );
+          expect(session.agents_invoked.map((call) => call.query)).toEqual(
+            ['q0', 'q10', 'q20', 'q30'].map((q) => `s${s}-${q}`),
+          );
+          expect(session.last_agent_called).toBe(`agent${s}`);
+        }
+      });
+
+      it('keeps all appends fired at once, in call order', async () => {
+        const id = await store.createSession('alice');
+        await Promise.all(Array.from({ length: 2000 }, (_, i) => store.addToHistory(id, 'user', `m${i}`)));
+        const contents = (await store.getConversationHistory(id)).map((entry) => entry.content);
+        expect(contents).toEqual(Array.from({ length: 2000 }, (_, i) => `m${i}`));
+      });
+
+      it('fails only the bad write among concurrent ones', async () => {
+        const id = await store.createSession('alice');
+        const doomed = await store.createSession('alice');
+        const results = await Promise.allSettled([
+          store.addToHistory(id, 'user', 'first'),
+          store.deleteSession(doomed),
+          store.addToHistory(doomed, 'user', 'lost'),
+          store.addToHistory('missing', 'user', 'nowhere'),
+          store.trackInvocation(doomed, { agent_name: 'a', query: 'q', success: true, duration_ms: 1 }),
+          store.addToHistory(id, 'assistant', 'second'),
+          store.updateSessionStatus(id, 'completed'),
+        ]);
+        expect(results.map((r) => r.status)).toEqual([
+          'fulfilled',
+          'fulfilled',
+          'rejected',
+          'rejected',
+          'rejected',
+          'fulfilled',
+          'fulfilled',
+        ]);
+        for (const result of results) {
+          if (result.status === 'rejected')
+            expect((result.reason as AppError).code).toBe('session_not_found');
+        }
+        const session = await store.getSession(id);
+        expect(session.conversation_history.map((entry) => entry.content)).toEqual(['first', 'second']);
+        expect(session.status).toBe('completed');
+        await expectAppError(store.getSession(doomed), 'session_not_found');
+      });
+    });
+
+    describe('health and lifecycle', () => {
+      it('reports ok while open and unavailable after close', async () => {
+        expect(await store.health()).toMatchObject({ status: 'ok', backend: store.backend });
+        const pending = store.addToHistory(await store.createSession('alice'), 'user', 'queued before close');
+        await store.close();
+        await pending;
+        expect(await store.health()).toMatchObject({ status: 'unavailable' });
+        await expectAppError(store.createSession('alice'), 'database_unavailable', /closed/);
+        await expectAppError(store.getSession('any'), 'database_unavailable', /closed/);
+        await store.close();
+      });
+    });
+  });
+}
