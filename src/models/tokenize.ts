@@ -1,0 +1,71 @@
+/**
+ * @module models/tokenize
+ * A tiny English tokenizer with light stemming for the offline model: enough to compare a user's words
+ * with tool names and descriptions ("enrolments" ~ "enrolled", "courses" ~ "course") without a dependency.
+ */
+
+/** Words that carry no meaning for choosing a tool. */
+const STOPWORDS = new Set(
+  (
+    'a about after all also am an and any are as at be been before being but by can could did do does doing ' +
+    'for from get give go had has have how i if in into is it its just let like me might more most much must ' +
+    'my need no not now of off on one or our out over please shall should so some than that the their them ' +
+    'then there these they this those to too up us very was we were what when where which while who why will ' +
+    'with would you your yours show tell see find know want look lookup check e g eg such using use via per'
+  ).split(' '),
+);
+
+/** Irregular forms the suffix rules cannot reach, and a few everyday synonyms of the same idea. */
+const IRREGULAR: Readonly<Record<string, string>> = {
+  spent: 'spend',
+  paid: 'pay',
+  bought: 'buy',
+  children: 'child',
+  people: 'person',
+  growth: 'grow',
+  increase: 'grow',
+  increased: 'grow',
+  increases: 'grow',
+  increasing: 'grow',
+  rising: 'grow',
+};
+
+/** Splits text into lowercase words (letters and digits; `_`, `-` and punctuation separate words). */
+export function words(text: string): string[] {
+  return text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+}
+
+/**
+ * Reduces a word to a stem shared by its common inflections. Both sides of every comparison go through
+ * it, so a stem only has to be consistent, not a real word.
+ */
+export function stem(word: string): string {
+  let w = word.toLowerCase();
+  const irregular = IRREGULAR[w];
+  if (irregular !== undefined) w = irregular;
+  if (w.length <= 3 || /^\d+$/.test(w)) return w;
+  if (w.endsWith('ies') && w.length > 4) w = `${w.slice(0, -3)}y`;
+  else if (/(ss|us|is)$/.test(w)) {
+    // "status", "class", "analysis": the final s is part of the word.
+  } else if (/(s|x|z|ch|sh)es$/.test(w)) w = w.slice(0, -2);
+  else if (w.endsWith('s')) w = w.slice(0, -1);
+  if (w.endsWith('ment') && w.length > 6) w = w.slice(0, -4);
+  if (w.endsWith('ing') && w.length > 5) w = w.slice(0, -3);
+  else if (w.endsWith('ed') && w.length > 4) w = w.slice(0, -2);
+  else if (w.endsWith('er') && w.length > 5) w = w.slice(0, -2);
+  if (w.endsWith('e') && w.length > 3) w = w.slice(0, -1);
+  // "enroll"/"enrol", "planned"/"plan": collapse a doubled final consonant.
+  if (/([b-df-hj-np-tv-z])\1$/.test(w)) w = w.slice(0, -1);
+  return w;
+}
+
+export function isStopword(word: string): boolean {
+  return STOPWORDS.has(word.toLowerCase());
+}
+
+/** Words of `text` without stopwords, stemmed, in order (duplicates kept). */
+export function tokenize(text: string): string[] {
+  return words(text)
+    .filter((word) => !STOPWORDS.has(word))
+    .map(stem);
+}

@@ -1,0 +1,62 @@
+/**
+ * @module routing/sparse-vector
+ * The sparse vector every routing component exchanges: parallel typed arrays sorted by feature id, so two
+ * vectors meet in one merge pass and a few thousand agents fit in a few megabytes.
+ */
+
+export interface SparseVector {
+  /** Feature ids, strictly increasing. */
+  readonly ids: Int32Array;
+  readonly values: Float32Array;
+}
+
+/** The dot product of two sparse vectors (one merge pass). */
+export function dot(a: SparseVector, b: SparseVector): number {
+  let sum = 0;
+  let i = 0;
+  let j = 0;
+  while (i < a.ids.length && j < b.ids.length) {
+    const x = a.ids[i]!;
+    const y = b.ids[j]!;
+    if (x === y) sum += a.values[i++]! * b.values[j++]!;
+    else if (x < y) i++;
+    else j++;
+  }
+  return sum;
+}
+
+/** A dense accumulator reused by `centroidOf`, so summing thousands of vectors allocates no map. */
+let accumulator = new Float64Array(1024);
+
+/** The unit-length mean direction of several vectors (a class centroid). */
+export function centroidOf(vectors: readonly SparseVector[]): SparseVector {
+  const touched: number[] = [];
+  for (const vector of vectors) {
+    const { ids, values } = vector;
+    const last = ids[ids.length - 1];
+    if (last !== undefined && last >= accumulator.length) {
+      const grown = new Float64Array(Math.max(last + 1, accumulator.length * 2));
+      grown.set(accumulator);
+      accumulator = grown;
+    }
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      if (accumulator[id] === 0) touched.push(id);
+      accumulator[id]! += values[i]!;
+    }
+  }
+  const ids = Int32Array.from(touched).sort();
+  const values = new Float32Array(ids.length);
+  let norm = 0;
+  for (let i = 0; i < ids.length; i++) {
+    const value = accumulator[ids[i]!]!;
+    accumulator[ids[i]!] = 0;
+    values[i] = value;
+    norm += value * value;
+  }
+  if (norm > 0) {
+    const scale = 1 / Math.sqrt(norm);
+    for (let i = 0; i < values.length; i++) values[i]! *= scale;
+  }
+  return { ids, values };
+}
