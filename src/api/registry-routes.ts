@@ -1,0 +1,235 @@
+/**
+ * @module api/registry-routes
+ * `/registry`: list, read, register, update, enable/disable, delete and export agents, and route a query.
+ * Mutating calls need the admin token when one is configured; reads and routing stay open.
+ */
+import { gzipSync } from 'node:zlib';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { AgentRegistrationSchema, RegistryExportSchema } from '../registry/agent-record.js';
+import { toAgentView } from '../registry/agent-registry.js';
+import type { PersistentAgentRegistry } from '../registry/persistent-agent-registry.js';
+import type { SessionStore } from '../sessions/session-store.js';
+import { requireAdminToken } from './admin-auth.js';
+import { acceptsGzip, matchesEtag } from './conditional-get.js';
+import {
+  AgentListQuerySchema,
+  AgentListSchema,
+  AgentNameParamsSchema,
+  AgentResponseSchema,
+  CapabilitiesUpdateSchema,
+  EnabledStatusSchema,
+  EnabledUpdateSchema,
+  errorResponses,
+  RegisteredResponseSchema,
+  RouteRequestSchema,
+  RouteResponseSchema,
+  statusResponse,
+} from './schemas.js';
+import type { QueryRouter } from './services.js';
+
+export interface RegistryRoutesOptions {
+  registry: PersistentAgentRegistry;
+  sessions: SessionStore;
+  router: QueryRouter;
+  adminToken: string | undefined;
+  /** Distinguishes this process's revisions from another's in ETags. */
+  instanceId: string;
+}
+
+const TAG = ['registry'];
+const ADMIN = [{ bearerAuth: [] }];
+
+export const registryRoutes: FastifyPluginAsyncTypebox<RegistryRoutesOptions> = async (app, options) => {
+  const { registry, sessions, router } = options;
+  const admin = requireAdminToken(options.adminToken);
+  /** Serialized (and gzipped) list bodies by query, for the current revision only: a read costs a lookup. */
+  const listCache = new Map<string, { json: Buffer; gzip: Buffer }>();
+  let cachedRevision = -1;
+
+  app.get(
+    '/agents',
+    {
+      schema: {
+        tags: TAG,
+        summary: 'List agents',
+        description:
+          'Agents sorted by name. The response carries an ETag of the registry revision; send it back in ' +
+          'If-None-Match to get 304 Not Modified while nothing changed.',
+        querystring: AgentListQuerySchema,
+        response: {
+          200: AgentListSchema,
+          304: { type: 'null', description: 'Not modified' },
+          ...errorResponses(400),
+        },
+      },
+    },
+    async (request, reply) => {
+      const revision = registry.revision;
+      const etag = `W/"${options.instanceId}-${revision}"`;
+      void reply.header('etag', etag).header('cache-control', 'no-cache');
+      if (matchesEtag(request.headers['if-none-match'], etag)) {
+        // No payload at all: a serialized `null` would announce a body that a 304 must not have.
+        return reply.code(304).send(undefined as never);
+      }
+      const tags = (request.query.tags ?? '')
+        .split(',')
+        .map((tag) => tag.trim())
+        .filter(Boolean);
+      const key = `${request.query.enabled_only === true}|${tags.join(',')}`;
+      if (revision !== cachedRevision) {
+        listCache.clear();
+        cachedRevision = revision;
+      }
+      let body = listCache.get(key);
+      if (body === undefined) {
+        const agents = registry
+          .list({ enabledOnly: request.query.enabled_only === true, tags })
+          .map(toAgentView);
+        // Encoded once: sending a large string re-encodes it to UTF-8 on every response.
+        const json = Buffer.from(reply.serialize({ agents, total: agents.length }) as string, 'utf8');
+        body = { json, gzip: gzipSync(json) };
+        if (listCache.size < 64) listCache.set(key, body);
+      }
+      void reply.type('application/json; charset=utf-8').header('vary', 'accept-encoding');
+      if (acceptsGzip(request.headers['accept-encoding'])) {
+        return reply.header('content-encoding', 'gzip').send(body.gzip as never);
+      }
+      return reply.send(body.json as never);
+    },
+  );
+
+  app.get(
+    '/agents/:agent_name',
+    {
+      schema: {
+        tags: TAG,
+        summary: 'Get one agent',
+        params: AgentNameParamsSchema,
+        response: { 200: AgentResponseSchema, ...errorResponses(400, 404) },
+      },
+    },
+    async (request) => toAgentView(registry.require(request.params.agent_name)),
+  );
+
+  app.post(
+    '/agents',
+    {
+      onRequest: admin,
+      schema: {
+        tags: TAG,
+        summary: 'Register an agent',
+        description:
+          'Imports the factory module (only from AGENT_FACTORY_ROOTS or allowlisted packages), calls the factory ' +
+          'with factory_params, and stores the record durably before answering. The name is the created ' +
+          "agent's own unless `name` is given.",
+        security: ADMIN,
+        body: AgentRegistrationSchema,
+        response: { 201: RegisteredResponseSchema, ...errorResponses(400, 401, 409, 413, 415, 503) },
+      },
+    },
+    async (request, reply) => {
+      const entry = await registry.registerFromConfig(request.body);
+      return reply.code(201).send({ status: 'registered' as const, agent_name: entry.record.name });
+    },
+  );
+
+  app.put(
+    '/agents/:agent_name/capabilities',
+    {
+      onRequest: admin,
+      schema: {
+        tags: TAG,
+        summary: "Replace an agent's capabilities",
+        security: ADMIN,
+        params: AgentNameParamsSchema,
+        body: CapabilitiesUpdateSchema,
+        response: {
+          200: statusResponse('updated', 'Capabilities replaced'),
+          ...errorResponses(400, 401, 404, 413, 415, 503),
+        },
+      },
+    },
+    async (request) => {
+      await registry.updateCapabilities(request.params.agent_name, request.body.capabilities);
+      return { status: 'updated' as const };
+    },
+  );
+
+  app.patch(
+    '/agents/:agent_name/status',
+    {
+      onRequest: admin,
+      schema: {
+        tags: TAG,
+        summary: 'Enable or disable an agent',
+        description: 'Disabled agents stay registered but are never routed to.',
+        security: ADMIN,
+        params: AgentNameParamsSchema,
+        body: EnabledUpdateSchema,
+        response: { 200: EnabledStatusSchema, ...errorResponses(400, 401, 404, 415, 503) },
+      },
+    },
+    async (request) => {
+      await registry.setEnabled(request.params.agent_name, request.body.enabled);
+      return { status: request.body.enabled ? ('enabled' as const) : ('disabled' as const) };
+    },
+  );
+
+  app.delete(
+    '/agents/:agent_name',
+    {
+      onRequest: admin,
+      schema: {
+        tags: TAG,
+        summary: 'Delete an agent',
+        security: ADMIN,
+        params: AgentNameParamsSchema,
+        response: { 200: statusResponse('deleted', 'Agent removed'), ...errorResponses(400, 401, 404, 503) },
+      },
+    },
+    async (request) => {
+      await registry.unregister(request.params.agent_name);
+      return { status: 'deleted' as const };
+    },
+  );
+
+  app.get(
+    '/export',
+    {
+      schema: {
+        tags: TAG,
+        summary: 'Export the registry',
+        description:
+          'The registry in its file format: {"version", "last_updated", "agents": {name: record}}.',
+        response: {
+          200: {
+            ...RegistryExportSchema,
+            examples: [{ version: '1.0.0', last_updated: '2026-11-23T09:30:00.000Z', agents: {} }],
+          },
+        },
+      },
+    },
+    async () => registry.toDocument(),
+  );
+
+  app.post(
+    '/route',
+    {
+      schema: {
+        tags: TAG,
+        summary: 'Pick the agent(s) for a query',
+        description:
+          'Scores every enabled, available agent and selects those that fit; `selected` is empty when none ' +
+          "does. With `session_id`, a follow-up that is not confidently routed on its own goes to the session's " +
+          'last agent (`follow_up: true`).',
+        body: RouteRequestSchema,
+        response: { 200: RouteResponseSchema, ...errorResponses(400, 404, 413, 415) },
+      },
+    },
+    async (request) => {
+      const { query, session_id, top_k } = request.body;
+      const context = session_id === undefined ? undefined : await sessions.getContext(session_id);
+      return router.route(query, { topK: top_k ?? 5, context });
+    },
+  );
+};

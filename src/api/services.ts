@@ -1,0 +1,53 @@
+/**
+ * @module api/services
+ * What the HTTP layer needs, as interfaces; `main.ts` chooses the implementations.
+ */
+import type { Logger } from '../logger.js';
+import type { PersistentAgentRegistry } from '../registry/persistent-agent-registry.js';
+import type { SessionContext } from '../sessions/session-record.js';
+import type { SessionStore } from '../sessions/session-store.js';
+
+export interface RouteOptions {
+  topK?: number;
+  context?: Pick<SessionContext, 'last_agent_called' | 'updated_at'>;
+}
+
+export interface RouteResult {
+  selected: string[];
+  candidates: { name: string; score: number }[];
+  follow_up: boolean;
+}
+
+/** What `/health` shows of the router's training. */
+export interface RouterTrainingStats {
+  agents: number;
+  trained: boolean;
+  pendingAgents: number;
+  builds: number;
+  lastBuildMs: number | null;
+  longestSliceMs: number;
+}
+
+/** Picks agents for a query (the two-stage router). */
+export interface QueryRouter {
+  route(query: string, options?: RouteOptions): Promise<RouteResult>;
+  stats(): RouterTrainingStats;
+}
+
+export interface AppServices {
+  registry: PersistentAgentRegistry;
+  sessions: SessionStore;
+  router: QueryRouter;
+  logger: Logger;
+}
+
+export interface AppOptions {
+  /** Bearer token for mutating registry calls (REGISTRY_ADMIN_TOKEN). */
+  adminToken?: string | undefined;
+  /** Origins allowed by CORS; empty means none. */
+  corsOrigins?: readonly string[];
+  /** Maximum request body in bytes (default 1 MiB). */
+  bodyLimit?: number;
+  /** When the process started, for `/health`. */
+  startedAt?: Date;
+}

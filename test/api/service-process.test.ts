@@ -1,0 +1,183 @@
+import { request } from 'node:http';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_AGENT_FACTORY_ROOT } from '../../src/config.js';
+import { exited, lines, spawnTs } from '../support/child-process.js';
+import { call, TEST_FACTORY_ROOT } from '../support/service.js';
+import { useTempDirs } from '../support/temp-dir.js';
+
+const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'cli.ts');
+const tempDir = useTempDirs('service-process-');
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function serve(dataDir: string, env: Record<string, string> = {}) {
+  const port = await freePort();
+  const child = spawnTs(CLI, ['serve'], {
+    DATA_DIR: dataDir,
+    PORT: String(port),
+    LOG_FORMAT: 'json',
+    LOG_LEVEL: 'info',
+    AGENT_FACTORY_ROOTS: [DEFAULT_AGENT_FACTORY_ROOT, TEST_FACTORY_ROOT].join(','),
+    ...env,
+  });
+  const output = lines(child);
+  const summary = JSON.parse(await output.waitFor((line) => line.includes('listening on')));
+  return { child, output, summary, url: `http://127.0.0.1:${port}` };
+}
+
+describe('agent-registry serve (a real process)', () => {
+  it('keeps agents and sessions across SIGKILL and a restart on the same data dir', async () => {
+    const dataDir = tempDir();
+    const first = await serve(dataDir);
+    expect(first.summary.msg).toMatch(
+      new RegExp(`listening on ${first.url} \\(data ${dataDir}, 3 agents; docs ${first.url}/docs\\)`),
+    );
+    expect(first.summary).toMatchObject({
+      address: first.url,
+      data_dir: dataDir,
+      agents: 3,
+      docs: `${first.url}/docs`,
+    });
+
+    const registered = await call(first.url, 'POST', '/registry/agents', {
+      body: {
+        agent_type: 'echo',
+        factory_module: 'test_factories',
+        factory_function: 'create_echo_agent',
+        factory_params: { name: 'survivor' },
+      },
+    });
+    expect(registered.status).toBe(201);
+    await call(first.url, 'PATCH', '/registry/agents/oxygen_agent/status', { body: { enabled: false } });
+    const sessionId = (await call(first.url, 'POST', '/sessions', { body: { user_id: 'alice' } })).body
+      .session_id;
+    await call(first.url, 'POST', `/sessions/${sessionId}/history`, {
+      body: { role: 'user', content: 'remember me' },
+    });
+
+    first.child.kill('SIGKILL');
+    await exited(first.child);
+
+    const second = await serve(dataDir);
+    try {
+      expect(second.summary.agents).toBe(4);
+      const agents = (await call(second.url, 'GET', '/registry/agents')).body.agents;
+      expect(agents.map((agent: { name: string }) => agent.name)).toEqual([
+        'finops_agent',
+        'oxygen_agent',
+        'survivor',
+        'tickets_agent',
+      ]);
+      expect(agents.find((agent: { name: string }) => agent.name === 'oxygen_agent').enabled).toBe(false);
+      expect(agents.every((agent: { status: string }) => agent.status === 'available')).toBe(true);
+      const session = (await call(second.url, 'GET', `/sessions/${sessionId}`)).body;
+      expect(session.conversation_history.map((m: { content: string }) => m.content)).toEqual([
+        'remember me',
+      ]);
+    } finally {
+      second.child.kill('SIGKILL');
+      await exited(second.child);
+    }
+  }, 90_000);
+
+  it('on SIGTERM finishes the request in flight, then exits 0', async () => {
+    const dataDir = tempDir();
+    const { child, url, output } = await serve(dataDir);
+    const sessionId = (await call(url, 'POST', '/sessions', { body: { user_id: 'alice' } })).body.session_id;
+
+    const body = JSON.stringify({ role: 'user', content: 'sent while the service was stopping' });
+    const inFlight = new Promise<number>((resolve, reject) => {
+      const req = request(`${url}/sessions/${sessionId}/history`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      });
+      req.on('response', (response) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.write(body.slice(0, 10));
+      // The signal arrives while the body is still coming in.
+      setTimeout(() => {
+        child.kill('SIGTERM');
+        setTimeout(() => req.end(body.slice(10)), 300);
+      }, 200);
+    });
+    expect(await inFlight).toBe(201);
+    const started = Date.now();
+    const { code } = await exited(child);
+    expect(code).toBe(0);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(output.all.some((line) => line.includes('"msg":"stopped"'))).toBe(true);
+
+    const again = await serve(dataDir);
+    try {
+      const session = (await call(again.url, 'GET', `/sessions/${sessionId}`)).body;
+      expect(session.conversation_history.map((m: { content: string }) => m.content)).toEqual([
+        'sent while the service was stopping',
+      ]);
+    } finally {
+      again.child.kill('SIGKILL');
+      await exited(again.child);
+    }
+  }, 90_000);
+
+  it('refuses to start with a message naming the problem', async () => {
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ HOST: '0.0.0.0' }, /HOST=0\.0\.0\.0 is not a loopback address: set REGISTRY_ADMIN_TOKEN/],
+      [{ PORT: 'eighty' }, /PORT="eighty" must be a port number/],
+      [{ DATABASE_URL: 'postgres://localhost/registry' }, /DATABASE_URL is set, but this version/],
+    ];
+    for (const [env, message] of cases) {
+      const child = spawnTs(CLI, ['serve'], { DATA_DIR: tempDir(), ...env });
+      let stderr = '';
+      child.stderr?.on('data', (chunk) => {
+        stderr += String(chunk);
+      });
+      const { code } = await exited(child);
+      expect(code).toBe(1);
+      expect(stderr).toMatch(message);
+    }
+  }, 60_000);
+
+  it('refuses a second process on the same data dir, naming the first', async () => {
+    const dataDir = tempDir();
+    const first = await serve(dataDir);
+    try {
+      const second = spawnTs(CLI, ['serve'], { DATA_DIR: dataDir, PORT: String(await freePort()) });
+      let stderr = '';
+      second.stderr?.on('data', (chunk) => {
+        stderr += String(chunk);
+      });
+      expect((await exited(second)).code).toBe(1);
+      expect(stderr).toContain(`is in use by process ${first.child.pid} `);
+      expect(stderr).toContain('DATABASE_URL=postgres://');
+    } finally {
+      first.child.kill('SIGKILL');
+      await exited(first.child);
+    }
+  }, 60_000);
+
+  it('prints its usage and version', async () => {
+    for (const [args, expected] of [
+      [['--version'], /^1\.0\.0\n$/],
+      [['--help'], /Usage: agent-registry \[command\]/],
+    ] as const) {
+      const child = spawnTs(CLI, [...args]);
+      const output = lines(child);
+      expect((await exited(child)).code).toBe(0);
+      expect(`${output.all.join('\n')}\n`).toMatch(expected);
+    }
+    const unknown = spawnTs(CLI, ['frobnicate']);
+    expect((await exited(unknown)).code).toBe(2);
+  }, 60_000);
+});
