@@ -1,0 +1,164 @@
+/**
+ * @module jarvis_agent/main-with-registry
+ * Jarvis, the orchestrator: `POST /chat` and `GET /health` on JARVIS_PORT, on top of the registry service at
+ * REGISTRY_URL. The composition root of the orchestrator (`npm run jarvis` runs this file).
+ */
+import { type BaseApp, createBaseApp } from '../src/api/base-app.js';
+import { errorResponses } from '../src/api/schemas.js';
+import { type Config, loadConfig } from '../src/config.js';
+import { messageOf } from '../src/errors.js';
+import { createLogger, type Logger } from '../src/logger.js';
+import { createDefaultModel } from '../src/models/default-model.js';
+import { AgentFactoryResolver } from '../src/registry/agent-factory-resolver.js';
+import { createAgentRouter } from '../src/routing/create-agent-router.js';
+import { shutdownOnSignals } from '../src/shutdown-on-signals.js';
+import { AgentPool } from './agent-pool.js';
+import { ChatService } from './chat-service.js';
+import { DynamicRouter } from './dynamic-router.js';
+import { isMainModule } from './is-main-module.js';
+import { RegistryClient } from './registry-client.js';
+import { ChatRequestSchema, ChatResponseSchema, JarvisHealthSchema } from './schemas.js';
+import { ServiceHttpClient } from './service-http-client.js';
+import { SessionClient } from './session-client.js';
+
+/** Chat messages are at most 4000 characters; this leaves room for JSON escaping. */
+const BODY_LIMIT = 64 * 1024;
+
+export interface JarvisOptions {
+  /** Defaults to a logger built from the config. */
+  logger?: Logger;
+  /** How often the agent list is re-read from the service at most (default 2000 ms). */
+  refreshIntervalMs?: number;
+  /** An agent turn that takes longer fails (default 60 s). */
+  turnTimeoutMs?: number;
+  /** ADK sessions an agent keeps in memory; older ones are restored from the service when needed (default 1000). */
+  maxSessionsPerAgent?: number;
+  /** Per-attempt timeout of calls to the service (default 10 s). */
+  serviceTimeoutMs?: number;
+  /** Attempts per call to the service (default 3). */
+  serviceMaxAttempts?: number;
+}
+
+export interface Jarvis {
+  readonly app: BaseApp;
+  readonly chat: ChatService;
+  readonly router: DynamicRouter;
+  readonly pool: AgentPool;
+  readonly logger: Logger;
+  /** Listen on the configured host and JARVIS_PORT; resolves to the base URL. */
+  start(): Promise<string>;
+  /** Stop accepting and let in-flight chats finish. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Build the orchestrator from the config; it does not listen until `start()`. */
+export async function createJarvis(config: Config, options: JarvisOptions = {}): Promise<Jarvis> {
+  const logger = (options.logger ?? createLogger({ level: config.logLevel, format: config.logFormat })).child(
+    { component: 'jarvis' },
+  );
+  const http = new ServiceHttpClient({
+    baseUrl: config.registryUrl,
+    ...(options.serviceTimeoutMs !== undefined && { timeoutMs: options.serviceTimeoutMs }),
+    ...(options.serviceMaxAttempts !== undefined && { maxAttempts: options.serviceMaxAttempts }),
+  });
+  const registry = new RegistryClient(http);
+  const agentRouter = createAgentRouter(config, logger);
+  const router = new DynamicRouter({
+    registry,
+    router: agentRouter,
+    ...(options.refreshIntervalMs !== undefined && { refreshIntervalMs: options.refreshIntervalMs }),
+    logger,
+  });
+  const pool = new AgentPool({
+    resolver: new AgentFactoryResolver({
+      roots: config.agentFactoryRoots,
+      allowedPackages: config.agentFactoryPackages,
+      context: { model: createDefaultModel(config) },
+    }),
+    ...(options.turnTimeoutMs !== undefined && { turnTimeoutMs: options.turnTimeoutMs }),
+    ...(options.maxSessionsPerAgent !== undefined && { maxSessionsPerAgent: options.maxSessionsPerAgent }),
+    logger,
+  });
+  const chat = new ChatService({ sessions: new SessionClient(http), router, pool, logger });
+
+  const app = createBaseApp({ logger, bodyLimit: BODY_LIMIT });
+  app.post(
+    '/chat',
+    {
+      schema: {
+        body: ChatRequestSchema,
+        response: { 200: ChatResponseSchema, ...errorResponses(400, 404, 413, 415, 502, 504) },
+      },
+    },
+    async (request) => chat.chat(request.body),
+  );
+  app.get(
+    '/health',
+    { schema: { response: { 200: JarvisHealthSchema, 503: JarvisHealthSchema } } },
+    async (_request, reply) => {
+      let error: string | undefined;
+      try {
+        await router.refresh();
+      } catch (failure) {
+        error = messageOf(failure);
+      }
+      return reply.code(error === undefined ? 200 : 503).send({
+        status: error === undefined ? 'ok' : 'unavailable',
+        registry: {
+          url: config.registryUrl,
+          reachable: error === undefined,
+          agents: router.records.size,
+          ...(error !== undefined && { error }),
+        },
+      });
+    },
+  );
+  await app.ready();
+
+  let stopping: Promise<void> | undefined;
+  return {
+    app,
+    chat,
+    router,
+    pool,
+    logger,
+    async start() {
+      const address = await app.listen({ host: config.host, port: config.jarvisPort });
+      try {
+        await router.refresh();
+      } catch (error) {
+        // Jarvis may start before the service; the first chat tries again.
+        logger.warn({ err: error }, `the registry service at ${config.registryUrl} is not reachable yet`);
+      }
+      logger.info(
+        { address, registry_url: config.registryUrl, agents: router.records.size },
+        `Jarvis listening on ${address} (registry ${config.registryUrl}, ${router.records.size} agents)`,
+      );
+      return address;
+    },
+    stop() {
+      stopping ??= app.close().then(() => agentRouter.close());
+      return stopping;
+    },
+  };
+}
+
+/**
+ * Run Jarvis until SIGTERM or SIGINT, then shut down gracefully (in-flight chats finish) and exit 0;
+ * exit 1 if shutdown takes longer than SHUTDOWN_TIMEOUT_MS.
+ */
+export async function runJarvis(config: Config): Promise<Jarvis> {
+  const jarvis = await createJarvis(config);
+  await jarvis.start();
+  shutdownOnSignals(jarvis);
+  return jarvis;
+}
+
+if (isMainModule(import.meta.url)) {
+  try {
+    await runJarvis(loadConfig(process.env, { isTty: process.stdout.isTTY === true }));
+  } catch (error) {
+    process.stderr.write(`jarvis: ${messageOf(error)}\n`);
+    process.exit(1);
+  }
+}

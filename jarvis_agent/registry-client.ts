@@ -1,0 +1,172 @@
+/**
+ * @module jarvis_agent/registry-client
+ * Typed client of the service's `/registry` API, its types taken from the service's own schemas. Listing
+ * is conditional (ETag), so the orchestrator polls for changes at the cost of a 304.
+ */
+import type { Static } from 'typebox';
+import type {
+  AgentListSchema,
+  CapabilitiesUpdateSchema,
+  EnabledStatusSchema,
+  RegisteredResponseSchema,
+  RouteRequestSchema,
+  RouteResponseSchema,
+  statusResponse,
+} from '../src/api/schemas.js';
+import type {
+  AgentRegistrationSchema,
+  AgentSchema,
+  RegistryExportSchema,
+} from '../src/registry/agent-record.js';
+import type { ServiceHttpClient } from './service-http-client.js';
+
+export type Agent = Static<typeof AgentSchema>;
+export type AgentList = Static<typeof AgentListSchema>;
+export type AgentRegistration = Static<typeof AgentRegistrationSchema>;
+export type Capabilities = Static<typeof CapabilitiesUpdateSchema>['capabilities'];
+export type RegisteredResponse = Static<typeof RegisteredResponseSchema>;
+export type EnabledStatus = Static<typeof EnabledStatusSchema>;
+export type UpdatedResponse = Static<ReturnType<typeof statusResponse<'updated'>>>;
+export type DeletedResponse = Static<ReturnType<typeof statusResponse<'deleted'>>>;
+export type RouteRequest = Static<typeof RouteRequestSchema>;
+export type RouteResponse = Static<typeof RouteResponseSchema>;
+export type RegistryExport = Static<typeof RegistryExportSchema>;
+
+export interface ListAgentsOptions {
+  enabledOnly?: boolean;
+  /** Only agents having every one of these tags. */
+  tags?: readonly string[];
+  /** The ETag of an earlier listing: the service answers "not modified" while nothing changed. */
+  ifNoneMatch?: string;
+}
+
+/** A listing, or the news that the one with `ifNoneMatch` is still current. */
+export type AgentListing =
+  | { readonly notModified: true; readonly etag: string }
+  | {
+      readonly notModified: false;
+      /** Send it back as `ifNoneMatch` to poll cheaply. */
+      readonly etag: string | undefined;
+      readonly agents: Agent[];
+      readonly total: number;
+    };
+
+/** Longest query text quoted in a call's name. */
+const QUERY_IN_CALL_NAME = 40;
+
+export class RegistryClient {
+  constructor(private readonly http: ServiceHttpClient) {}
+
+  /** The service's base URL. */
+  get baseUrl(): string {
+    return this.http.baseUrl;
+  }
+
+  /** `GET /registry/agents`, conditional when `ifNoneMatch` is given. */
+  async listAgents(options: ListAgentsOptions = {}): Promise<AgentListing> {
+    const response = await this.http.request<AgentList | undefined>({
+      call: 'registry.list()',
+      method: 'GET',
+      path: '/registry/agents',
+      query: {
+        enabled_only: options.enabledOnly === true ? true : undefined,
+        tags: options.tags !== undefined && options.tags.length > 0 ? options.tags.join(',') : undefined,
+      },
+      ...(options.ifNoneMatch !== undefined && { headers: { 'if-none-match': options.ifNoneMatch } }),
+      accept: [304],
+    });
+    // A 304 names the ETag that still holds; it is the one sent.
+    if (response.status === 304) return { notModified: true, etag: options.ifNoneMatch ?? '' };
+    const etag = response.headers.get('etag') ?? undefined;
+    const list = response.body as AgentList;
+    return { notModified: false, etag, agents: list.agents, total: list.total };
+  }
+
+  /** `GET /registry/agents/{name}`; a missing agent is a `ServiceCallError` with code `agent_not_found`. */
+  async getAgent(name: string): Promise<Agent> {
+    const response = await this.http.request<Agent>({
+      call: `registry.get(${JSON.stringify(name)})`,
+      method: 'GET',
+      path: `/registry/agents/${encodeURIComponent(name)}`,
+    });
+    return response.body;
+  }
+
+  /** `POST /registry/agents` (admin). Not retried after it may have reached the service. */
+  async registerAgent(registration: AgentRegistration): Promise<RegisteredResponse> {
+    const label = registration.name ?? registration.factory_function;
+    const response = await this.http.request<RegisteredResponse>({
+      call: `registry.register(${JSON.stringify(label)})`,
+      method: 'POST',
+      path: '/registry/agents',
+      body: registration,
+      admin: true,
+    });
+    return response.body;
+  }
+
+  /** `PUT /registry/agents/{name}/capabilities` (admin): replaces them. */
+  async updateCapabilities(name: string, capabilities: Capabilities): Promise<UpdatedResponse> {
+    const response = await this.http.request<UpdatedResponse>({
+      call: `registry.updateCapabilities(${JSON.stringify(name)})`,
+      method: 'PUT',
+      path: `/registry/agents/${encodeURIComponent(name)}/capabilities`,
+      body: { capabilities },
+      admin: true,
+    });
+    return response.body;
+  }
+
+  /** `PATCH /registry/agents/{name}/status` (admin): enable or disable. */
+  async setEnabled(name: string, enabled: boolean): Promise<EnabledStatus> {
+    const response = await this.http.request<EnabledStatus>({
+      call: `registry.setStatus(${JSON.stringify(name)}, ${enabled})`,
+      method: 'PATCH',
+      path: `/registry/agents/${encodeURIComponent(name)}/status`,
+      body: { enabled },
+      admin: true,
+    });
+    return response.body;
+  }
+
+  /**
+   * `DELETE /registry/agents/{name}` (admin). When an earlier attempt may have deleted the agent before
+   * failing (a 5xx or a lost answer), a 404 on the retry means the delete happened.
+   */
+  async deleteAgent(name: string): Promise<DeletedResponse> {
+    const response = await this.http.request<DeletedResponse | undefined>({
+      call: `registry.delete(${JSON.stringify(name)})`,
+      method: 'DELETE',
+      path: `/registry/agents/${encodeURIComponent(name)}`,
+      admin: true,
+      doneOnRetry: 404,
+    });
+    return response.body ?? { status: 'deleted' };
+  }
+
+  /** `POST /registry/route`: only reads, so it is retried like a GET. */
+  async route(request: RouteRequest): Promise<RouteResponse> {
+    const quoted =
+      request.query.length > QUERY_IN_CALL_NAME
+        ? `${request.query.slice(0, QUERY_IN_CALL_NAME)}…`
+        : request.query;
+    const response = await this.http.request<RouteResponse>({
+      call: `registry.route(${JSON.stringify(quoted)})`,
+      method: 'POST',
+      path: '/registry/route',
+      body: request,
+      idempotent: true,
+    });
+    return response.body;
+  }
+
+  /** `GET /registry/export`: the registry in its file format. */
+  async exportRegistry(): Promise<RegistryExport> {
+    const response = await this.http.request<RegistryExport>({
+      call: 'registry.export()',
+      method: 'GET',
+      path: '/registry/export',
+    });
+    return response.body;
+  }
+}
