@@ -1,0 +1,476 @@
+/**
+ * @module bench/routing
+ * Router quality and speed. Quality on BANKING77 and HWU64 (each intent an agent, K = 10 or all training
+ * utterances as examples; test utterances routed), against BM25 and TF-IDF baselines measured in the same
+ * run; "no agent fits" with 20% of intents held out; requests spanning two domains; training time (background,
+ * sliced) and per-query latency during and after training with 100 and 10,000 agents.
+ */
+import { existsSync } from 'node:fs';
+import { AgentRouter } from '../src/routing/agent-router.js';
+import { THRESHOLDS } from '../src/routing/calibrated-confidence.js';
+import { seededRandom } from '../src/routing/linear-reranker.js';
+import { humanise } from '../src/routing/routable-agent.js';
+import {
+  DATASETS_DIR,
+  groupByIntent,
+  intentAgent,
+  loadBanking77,
+  loadHwu64,
+  type Utterance,
+} from '../test/routing/intent-datasets.js';
+import { type BenchSuite, ms, type Report, stats } from './harness.js';
+
+const SEED = 20_261_123;
+const HELD_OUT_SHARE = 0.2;
+
+interface Dataset {
+  name: string;
+  train: Utterance[];
+  test: Utterance[];
+}
+
+function shuffled<T>(items: readonly T[], seed: number): T[] {
+  const random = seededRandom(seed);
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
+/** Per intent, K training utterances chosen with a fixed seed (all of them for 'all'). */
+function examplesPerIntent(train: readonly Utterance[], k: number | 'all'): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const [intent, texts] of [...groupByIntent(train)].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    out.set(intent, k === 'all' ? texts : shuffled(texts, SEED).slice(0, k));
+  }
+  return out;
+}
+
+/** A lexical baseline over one document per agent (description + examples). */
+interface Baseline {
+  rank(query: string): { name: string; score: number }[];
+}
+
+const words = (text: string): string[] => text.toLowerCase().match(/[a-z0-9]+/g) ?? [];
+
+function lexicalDocs(agents: Map<string, string[]>) {
+  const names = [...agents.keys()];
+  const tfs = names.map((name) => {
+    const tf = new Map<string, number>();
+    for (const w of words([humanise(name), ...agents.get(name)!].join(' '))) tf.set(w, (tf.get(w) ?? 0) + 1);
+    return tf;
+  });
+  const df = new Map<string, number>();
+  for (const tf of tfs) for (const w of tf.keys()) df.set(w, (df.get(w) ?? 0) + 1);
+  const lengths = tfs.map((tf) => [...tf.values()].reduce((a, b) => a + b, 0));
+  return { names, tfs, df, lengths };
+}
+
+function bm25(agents: Map<string, string[]>, k1 = 1.2, b = 0.75): Baseline {
+  const { names, tfs, df, lengths } = lexicalDocs(agents);
+  const avg = lengths.reduce((a, c) => a + c, 0) / lengths.length;
+  const n = names.length;
+  return {
+    rank(query) {
+      const terms = [...new Set(words(query))];
+      return names
+        .map((name, i) => {
+          let score = 0;
+          for (const w of terms) {
+            const f = tfs[i]!.get(w);
+            if (f === undefined) continue;
+            const d = df.get(w)!;
+            const idf = Math.log(1 + (n - d + 0.5) / (d + 0.5));
+            score += (idf * f * (k1 + 1)) / (f + k1 * (1 - b + (b * lengths[i]!) / avg));
+          }
+          return { name, score };
+        })
+        .sort((x, y) => y.score - x.score);
+    },
+  };
+}
+
+function tfidf(agents: Map<string, string[]>): Baseline {
+  const { names, tfs, df } = lexicalDocs(agents);
+  const n = names.length;
+  const idf = (w: string) => Math.log((1 + n) / (1 + (df.get(w) ?? 0))) + 1;
+  const unit = (tf: Map<string, number>) => {
+    const v = new Map<string, number>();
+    let norm = 0;
+    for (const [w, f] of tf) {
+      if (!df.has(w)) continue;
+      const x = (1 + Math.log(f)) * idf(w);
+      v.set(w, x);
+      norm += x * x;
+    }
+    for (const [w, x] of v) v.set(w, x / (Math.sqrt(norm) || 1));
+    return v;
+  };
+  const docs = tfs.map(unit);
+  return {
+    rank(query) {
+      const tf = new Map<string, number>();
+      for (const w of words(query)) tf.set(w, (tf.get(w) ?? 0) + 1);
+      const q = unit(tf);
+      return names
+        .map((name, i) => {
+          let score = 0;
+          for (const [w, x] of q) score += x * (docs[i]!.get(w) ?? 0);
+          return { name, score };
+        })
+        .sort((x, y) => y.score - x.score);
+    },
+  };
+}
+
+async function buildRouter(agents: Map<string, string[]>): Promise<{ router: AgentRouter; buildMs: number }> {
+  const start = performance.now();
+  const router = new AgentRouter();
+  for (const [intent, examples] of agents) router.upsert(intentAgent(intent, examples));
+  await router.whenTrained();
+  return { router, buildMs: performance.now() - start };
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+const seconds = (milliseconds: number) => `${(milliseconds / 1000).toFixed(1)} s`;
+
+/** Area under the ROC curve of `score` separating positives from negatives (ties count half). */
+function auroc(positives: number[], negatives: number[]): number {
+  const all = [...positives.map((s) => [s, 1] as const), ...negatives.map((s) => [s, 0] as const)].sort(
+    (a, b) => a[0] - b[0],
+  );
+  let rankSum = 0;
+  for (let i = 0; i < all.length; ) {
+    let j = i;
+    while (j < all.length && all[j]![0] === all[i]![0]) j++;
+    const meanRank = (i + 1 + j) / 2;
+    for (let t = i; t < j; t++) if (all[t]![1] === 1) rankSum += meanRank;
+    i = j;
+  }
+  const p = positives.length;
+  return (rankSum - (p * (p + 1)) / 2) / (p * negatives.length);
+}
+
+async function quality(report: Report, datasets: Dataset[]): Promise<void> {
+  report.section('Routing quality (test splits)');
+  report.text(
+    'Each intent is an agent: humanised intent name as description, K training utterances as `capabilities.examples` ' +
+      `(K = 10 chosen with seed ${SEED}, or all). Every test utterance is routed. top-1 and recall@5 rank the ` +
+      'candidates; "decision" counts queries whose offline selection is exactly the right agent (the in-scope ' +
+      'threshold may select none: here every query is in scope); "multi" is the share of these single-intent ' +
+      'queries given several agents (a spurious second agent). "trained" is the wall time from the first upsert to ' +
+      'the trained model (background training). Every setting was tuned on the training splits only.',
+  );
+  const rows: (string | number)[][] = [];
+  for (const dataset of datasets) {
+    for (const k of [10, 'all'] as const) {
+      const agents = examplesPerIntent(dataset.train, k);
+      const { router, buildMs } = await buildRouter(agents);
+      const baselines = { BM25: bm25(agents), 'TF-IDF': tfidf(agents) };
+      const hits = { ours: [0, 0], BM25: [0, 0], 'TF-IDF': [0, 0] } as Record<string, [number, number]>;
+      let decided = 0;
+      let multi = 0;
+      for (const { text, intent } of dataset.test) {
+        const result = router.routeOffline(text, { topK: 5 });
+        const ranked = { ours: result.candidates.map((c) => c.name) } as Record<string, string[]>;
+        for (const [name, baseline] of Object.entries(baselines))
+          ranked[name] = baseline
+            .rank(text)
+            .slice(0, 5)
+            .map((c) => c.name);
+        for (const [name, names] of Object.entries(ranked)) {
+          if (names[0] === intent) hits[name]![0]++;
+          if (names.includes(intent)) hits[name]![1]++;
+        }
+        if (result.selected.length === 1 && result.selected[0] === intent) decided++;
+        if (result.selected.length > 1) multi++;
+      }
+      const n = dataset.test.length;
+      rows.push([
+        dataset.name,
+        String(k),
+        pct(hits.ours![0] / n),
+        pct(hits.BM25![0] / n),
+        pct(hits['TF-IDF']![0] / n),
+        pct(hits.ours![1] / n),
+        pct(hits.BM25![1] / n),
+        pct(hits['TF-IDF']![1] / n),
+        pct(decided / n),
+        pct(multi / n),
+        seconds(buildMs),
+      ]);
+      report.record(`routing.quality.${dataset.name}.k${k}`, {
+        top1: hits.ours![0] / n,
+        recall5: hits.ours![1] / n,
+        bm25Top1: hits.BM25![0] / n,
+        tfidfTop1: hits['TF-IDF']![0] / n,
+        decision: decided / n,
+        multi: multi / n,
+        trainedMs: buildMs,
+      });
+    }
+  }
+  report.table(
+    [
+      'dataset',
+      'K',
+      'top-1',
+      'BM25 top-1',
+      'TF-IDF top-1',
+      'recall@5',
+      'BM25 r@5',
+      'TF-IDF r@5',
+      'decision',
+      'multi',
+      'trained',
+    ],
+    rows,
+  );
+}
+
+async function noneFits(report: Report, datasets: Dataset[]): Promise<void> {
+  report.section('"No agent fits" detection (test splits, 20% of intents held out)');
+  report.text(
+    `${pct(HELD_OUT_SHARE)} of the intents (seed ${SEED}) are not registered; their test utterances are out of scope. ` +
+      "AUROC ranks queries by the best candidate's calibrated score (in scope should score higher); the TF-IDF " +
+      'column uses its best cosine. "none" is the offline decision selecting no agent (calibrated in-scope ' +
+      `probability below ${THRESHOLDS.select}, chosen on training data only): its precision and recall as a detector ` +
+      'of out-of-scope queries, and what it costs in-scope queries (top-1 without a threshold, routed to exactly the ' +
+      'right agent with it, and rejected).',
+  );
+  const rows: (string | number)[][] = [];
+  for (const dataset of datasets) {
+    const intents = [...groupByIntent(dataset.train).keys()].sort();
+    const held = new Set(shuffled(intents, SEED).slice(0, Math.round(intents.length * HELD_OUT_SHARE)));
+    for (const k of [10, 'all'] as const) {
+      const agents = new Map(
+        [...examplesPerIntent(dataset.train, k)].filter(([intent]) => !held.has(intent)),
+      );
+      const { router } = await buildRouter(agents);
+      const baseline = tfidf(agents);
+      const inScope: number[] = [];
+      const outOfScope: number[] = [];
+      const baseIn: number[] = [];
+      const baseOut: number[] = [];
+      let truePositive = 0;
+      let falsePositive = 0;
+      let top1 = 0;
+      let routedRight = 0;
+      for (const { text, intent } of dataset.test) {
+        const result = router.routeOffline(text, { topK: 5 });
+        const confidence = result.candidates[0]?.score ?? 0;
+        const none = result.selected.length === 0;
+        const baseScore = baseline.rank(text)[0]?.score ?? 0;
+        if (held.has(intent)) {
+          outOfScope.push(confidence);
+          baseOut.push(baseScore);
+          if (none) truePositive++;
+        } else {
+          inScope.push(confidence);
+          baseIn.push(baseScore);
+          if (none) falsePositive++;
+          if (result.candidates[0]?.name === intent) top1++;
+          if (result.selected.length === 1 && result.selected[0] === intent) routedRight++;
+        }
+      }
+      const precision = truePositive / Math.max(1, truePositive + falsePositive);
+      const recall = truePositive / outOfScope.length;
+      const ours = auroc(inScope, outOfScope);
+      const base = auroc(baseIn, baseOut);
+      rows.push([
+        dataset.name,
+        String(k),
+        `${agents.size} / ${held.size}`,
+        ours.toFixed(3),
+        base.toFixed(3),
+        pct(precision),
+        pct(recall),
+        pct(top1 / inScope.length),
+        pct(routedRight / inScope.length),
+        pct(falsePositive / inScope.length),
+      ]);
+      report.record(`routing.none_fits.${dataset.name}.k${k}`, {
+        auroc: ours,
+        tfidfAuroc: base,
+        precision,
+        recall,
+        inScopeTop1: top1 / inScope.length,
+        inScopeRoutedRight: routedRight / inScope.length,
+        inScopeRejected: falsePositive / inScope.length,
+      });
+    }
+  }
+  report.table(
+    [
+      'dataset',
+      'K',
+      'agents / held out',
+      'AUROC',
+      'TF-IDF AUROC',
+      'none precision',
+      'none recall',
+      'in-scope top-1',
+      'in-scope routed right',
+      'in-scope rejected',
+    ],
+    rows,
+  );
+}
+
+async function multiDomain(report: Report, datasets: Dataset[]): Promise<void> {
+  const hwu = datasets.find((dataset) => dataset.name === 'HWU64');
+  if (hwu === undefined) return;
+  report.section('Requests spanning two domains (HWU64 test split)');
+  report.text(
+    'Two test utterances of different HWU64 scenarios (e.g. alarm and weather) joined by "and" make one request ' +
+      'that should select both intents; 400 such pairs (seed ' +
+      `${SEED}). "both" selects the two right agents, "one of" at least one of them, "extra" any agent besides them.`,
+  );
+  const scenario = (intent: string) => intent.split('_')[0];
+  const first = shuffled(hwu.test, SEED);
+  const second = shuffled(hwu.test, SEED + 1);
+  const pairs: [Utterance, Utterance][] = [];
+  for (let i = 0; i < first.length && pairs.length < 400; i++) {
+    if (scenario(first[i]!.intent) !== scenario(second[i]!.intent)) pairs.push([first[i]!, second[i]!]);
+  }
+  const rows: (string | number)[][] = [];
+  for (const k of [10, 'all'] as const) {
+    const { router } = await buildRouter(examplesPerIntent(hwu.train, k));
+    let both = 0;
+    let oneOf = 0;
+    let extra = 0;
+    for (const [a, b] of pairs) {
+      const { selected } = router.routeOffline(`${a.text.replace(/[.?!\s]+$/, '')} and ${b.text}`);
+      if (selected.includes(a.intent) && selected.includes(b.intent)) both++;
+      if (selected.includes(a.intent) || selected.includes(b.intent)) oneOf++;
+      if (selected.some((name) => name !== a.intent && name !== b.intent)) extra++;
+    }
+    const n = pairs.length;
+    rows.push(['HWU64', String(k), n, pct(both / n), pct(oneOf / n), pct(extra / n)]);
+    report.record(`routing.multi_domain.HWU64.k${k}`, { both: both / n, oneOf: oneOf / n, extra: extra / n });
+  }
+  report.table(['dataset', 'K', 'pairs', 'both', 'one of', 'extra'], rows);
+}
+
+/** Yields to the event loop like a server between requests: a pending training slice runs here. */
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+async function latency(report: Report, datasets: Dataset[]): Promise<void> {
+  report.section('Training and routing latency (in-process, stage 1 + offline decision)');
+  const pool = datasets.flatMap((d) => d.train.map((u) => u.text));
+  const queries = shuffled(
+    datasets.flatMap((d) => d.test.map((u) => u.text)),
+    SEED,
+  );
+  const rows: (string | number)[][] = [];
+  for (const count of [100, 10_000]) {
+    const random = seededRandom(SEED + count);
+    const router = new AgentRouter();
+    const start = performance.now();
+    for (let i = 0; i < count; i++) {
+      const examples = Array.from({ length: 10 }, () => pool[Math.floor(random() * pool.length)]!);
+      router.upsert(intentAgent(`agent_${i}`, examples));
+    }
+    const registered = performance.now();
+    // Route while the background build runs, one query per turn of the event loop, as a server would.
+    const during: number[] = [];
+    let trained = false;
+    const done = router.whenTrained().then(() => {
+      trained = true;
+    });
+    for (let i = 0; !trained; i++) {
+      const t = process.hrtime.bigint();
+      router.routeOffline(queries[i % queries.length]!);
+      during.push(Number(process.hrtime.bigint() - t) / 1e6);
+      await turn();
+    }
+    await done;
+    const built = performance.now();
+    const longestSlice = router.stats().longestSliceMs;
+    const after: number[] = [];
+    for (let i = 0; i < 300; i++) router.routeOffline(queries[i % queries.length]!);
+    for (let i = 0; i < 3000; i++) {
+      const t = process.hrtime.bigint();
+      router.routeOffline(queries[i % queries.length]!);
+      after.push(Number(process.hrtime.bigint() - t) / 1e6);
+    }
+    const upserts: number[] = [];
+    const retrains: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const t = performance.now();
+      router.upsert(intentAgent(`extra_${i}`, [queries[2 * i]!, queries[2 * i + 1]!]));
+      upserts.push(performance.now() - t);
+      await router.whenTrained();
+      retrains.push(performance.now() - t);
+    }
+    const whileTraining = stats(during);
+    const trainedStats = stats(after);
+    const upsert = stats(upserts);
+    const retrain = stats(retrains);
+    rows.push([
+      count,
+      seconds(registered - start),
+      seconds(built - registered),
+      `${ms(whileTraining.median)} / ${ms(whileTraining.p99)} (${whileTraining.n})`,
+      ms(longestSlice, 1),
+      ms(trainedStats.median),
+      ms(trainedStats.p99),
+      ms(upsert.median, 2),
+      ms(retrain.median, 1),
+    ]);
+    report.record(`routing.latency.${count}`, {
+      registerMs: registered - start,
+      timeToTrainedMs: built - registered,
+      duringTrainingMedian: whileTraining.median,
+      duringTrainingP99: whileTraining.p99,
+      longestSliceMs: longestSlice,
+      median: trainedStats.median,
+      p99: trainedStats.p99,
+      upsertMedianMs: upsert.median,
+      retrainedMedianMs: retrain.median,
+    });
+  }
+  report.text(
+    "Agents of 10 examples drawn from the datasets' training utterances; queries from their test splits. " +
+      '"register" is the cost of all upserts (synchronous; each agent is routable at once, untrained); "to trained" ' +
+      'the wall time until the background build is adopted, with one query routed per turn of the event loop ' +
+      'meanwhile; "during training" the median / p99 (count) of those queries; "longest slice" the longest training ' +
+      'step between two turns of the event loop (what a request can wait behind training); then median and p99 of ' +
+      '3,000 queries on the trained model; "one upsert" an agent added to the trained registry (synchronous), ' +
+      '"retrained" the wall time until its local retraining is adopted.',
+  );
+  report.table(
+    [
+      'agents',
+      'register',
+      'to trained',
+      'during training p50 / p99',
+      'longest slice',
+      'trained p50',
+      'trained p99',
+      'one upsert',
+      'retrained',
+    ],
+    rows,
+  );
+}
+
+export const suite: BenchSuite = {
+  name: 'routing',
+  async run(report) {
+    if (!existsSync(DATASETS_DIR)) {
+      report.section('Routing').text(`Skipped: datasets not found at ${DATASETS_DIR}.`);
+      return;
+    }
+    const datasets: Dataset[] = [
+      { name: 'BANKING77', train: loadBanking77('train'), test: loadBanking77('test') },
+      { name: 'HWU64', train: loadHwu64('train'), test: loadHwu64('test') },
+    ];
+    await quality(report, datasets);
+    await noneFits(report, datasets);
+    await multiDomain(report, datasets);
+    await latency(report, datasets);
+  },
+};
