@@ -4,7 +4,7 @@
  * surface words (robust to typos, inflections and compounds). Keeps the vocabulary and document frequencies,
  * updated incrementally as documents come and go. The query path allocates only its result vector.
  */
-import type { SparseVector } from './sparse-vector.js';
+import { normalizeInPlace, type SparseVector } from './sparse-vector.js';
 import { stem, surfaceWords } from './tokenizer.js';
 
 /** A document's interned term counts, kept so it can be re-weighed or withdrawn later. */
@@ -99,17 +99,10 @@ export class FeatureExtractor {
     }
     const wordScale = wordNorm > 0 ? 1 / Math.sqrt(wordNorm) : 0;
     const charScale = charNorm > 0 ? this.settings.charWeight / Math.sqrt(charNorm) : 0;
-    let norm = 0;
     for (let i = 0; i < ids.length; i++) {
-      const value = values[i]! * (this.views[ids[i]!] === WORD_VIEW ? wordScale : charScale);
-      values[i] = value;
-      norm += value * value;
+      values[i]! *= this.views[ids[i]!] === WORD_VIEW ? wordScale : charScale;
     }
-    if (norm > 0) {
-      const scale = 1 / Math.sqrt(norm);
-      for (let i = 0; i < values.length; i++) values[i]! *= scale;
-    }
-    return { ids, values };
+    return { ids, values: normalizeInPlace(values) };
   }
 
   /** Vectorises a query against the current vocabulary; unseen terms carry no weight. */

@@ -47,16 +47,20 @@ export function centroidOf(vectors: readonly SparseVector[]): SparseVector {
   }
   const ids = Int32Array.from(touched).sort();
   const values = new Float32Array(ids.length);
-  let norm = 0;
   for (let i = 0; i < ids.length; i++) {
-    const value = accumulator[ids[i]!]!;
+    values[i] = accumulator[ids[i]!]!;
     accumulator[ids[i]!] = 0;
-    values[i] = value;
-    norm += value * value;
   }
+  return { ids, values: normalizeInPlace(values) };
+}
+
+/** Scales `values` to unit length (a zero vector stays zero) and returns it. */
+export function normalizeInPlace(values: Float32Array): Float32Array {
+  let norm = 0;
+  for (let i = 0; i < values.length; i++) norm += values[i]! * values[i]!;
   if (norm > 0) {
     const scale = 1 / Math.sqrt(norm);
     for (let i = 0; i < values.length; i++) values[i]! *= scale;
   }
-  return { ids, values };
+  return values;
 }
