@@ -101,7 +101,7 @@ function describeHolder(dataDir: string, holder: LockHolder | undefined): string
       : `process ${holder.pid} on ${holder.hostname} (started ${holder.started_at}: ${holder.command})`;
   return (
     `The data directory ${dataDir} is in use by ${who}. Only one process may use a data directory: ` +
-    'stop the other process or give this one its own DATA_DIR. To run several replicas against shared data, ' +
-    'set DATABASE_URL=postgres://... so registry and sessions live in PostgreSQL.'
+    'stop the other process or give this one its own DATA_DIR. Several replicas on shared data need the ' +
+    'PostgreSQL backend (DATABASE_URL=postgres://...), which this version does not have yet.'
   );
 }
