@@ -48,6 +48,9 @@ export interface FileStoreOptions {
 }
 
 const validateDocument = compileValidator(RegistryDocumentSchema, 'registry file');
+const COMMA = Buffer.from(',');
+const CLOSE_AGENTS = Buffer.from('\n  }\n}\n');
+const CLOSE_EMPTY_AGENTS = Buffer.from('}\n}\n');
 
 /** Why a file could not be used, or the document it holds. */
 type ReadOutcome =
@@ -66,8 +69,11 @@ export class FileStore implements RegistryStore {
   private lock: DataDirLock | undefined;
   /** Saves, backups and restores run one at a time, in call order. */
   private readonly queue = new SerialQueue();
-  /** Serialized bytes of records already saved, by identity: a save re-serializes only changed records. */
-  private readonly recordBytes = new WeakMap<AgentRecord, Buffer>();
+  /**
+   * Serialized entries (`"name": {record}`) of records already saved, by record identity: a save
+   * re-serializes only changed records and allocates nothing per unchanged one.
+   */
+  private readonly entryBytes = new WeakMap<AgentRecord, { name: string; bytes: Buffer }>();
   private lastLoad: RegistryLoadResult | undefined;
   private lastSavedAt: string | undefined;
   private lastError: string | undefined;
@@ -198,26 +204,29 @@ export class FileStore implements RegistryStore {
     this.lastError = undefined;
   }
 
-  /** Exactly `JSON.stringify(document, null, 2)` plus a newline, built from cached per-record bytes. */
+  /** Exactly `JSON.stringify(document, null, 2)` plus a newline, built from cached per-entry bytes. */
   private serialize(document: RegistryDocument): Buffer {
     const parts: Buffer[] = [
       Buffer.from(
         `{\n  "version": ${JSON.stringify(document.version)},\n  "last_updated": ${JSON.stringify(document.last_updated)},\n  "agents": {`,
       ),
     ];
-    let first = true;
-    for (const [name, record] of Object.entries(document.agents)) {
-      let bytes = this.recordBytes.get(record);
-      if (bytes === undefined) {
+    const { agents } = document;
+    // Object.keys, not Object.entries: no pair array per agent (measurably faster at 10,000 agents).
+    for (const name of Object.keys(agents)) {
+      const record = agents[name]!;
+      let entry = this.entryBytes.get(record);
+      if (entry === undefined || entry.name !== name) {
         // Indentation in JSON.stringify is a prefix per line; string values cannot hold a raw newline.
-        bytes = Buffer.from(JSON.stringify(record, null, 2).replaceAll('\n', '\n    '));
+        const json = JSON.stringify(record, null, 2).replaceAll('\n', '\n    ');
+        entry = { name, bytes: Buffer.from(`\n    ${JSON.stringify(name)}: ${json}`) };
         deepFreeze(record);
-        this.recordBytes.set(record, bytes);
+        this.entryBytes.set(record, entry);
       }
-      parts.push(Buffer.from(`${first ? '' : ','}\n    ${JSON.stringify(name)}: `), bytes);
-      first = false;
+      if (parts.length > 1) parts.push(COMMA);
+      parts.push(entry.bytes);
     }
-    parts.push(Buffer.from(first ? '}\n}\n' : '\n  }\n}\n'));
+    parts.push(parts.length > 1 ? CLOSE_AGENTS : CLOSE_EMPTY_AGENTS);
     return Buffer.concat(parts);
   }
 

@@ -441,6 +441,11 @@ describe('FileStore serialization', () => {
     };
     await store.save(next);
     expect(readFileSync(store.path, 'utf8')).toBe(`${JSON.stringify(next, null, 2)}\n`);
+
+    // The same (cached) record under another key is written under that key.
+    const renamed = { ...next, agents: { alias: document.agents.one!, three: next.agents.three } };
+    await store.save(renamed);
+    expect(readFileSync(store.path, 'utf8')).toBe(`${JSON.stringify(renamed, null, 2)}\n`);
   });
 
   it('freezes saved records, so a record cannot change behind its cached bytes', async () => {
