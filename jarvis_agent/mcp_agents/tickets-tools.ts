@@ -9,26 +9,17 @@ import type { DemoCalendar } from './demo-calendar.js';
 import {
   DEMO_REQUESTER,
   SAMPLE_TICKETS,
+  type SampleTicket,
   TICKET_CATEGORIES,
   TICKET_PRIORITIES,
   TICKET_STATUSES,
-  type TicketCategory,
-  type TicketPriority,
-  type TicketStatus,
 } from './sample-data/tickets-data.js';
 
-export interface Ticket {
-  readonly id: string;
-  readonly title: string;
-  readonly description: string;
-  readonly status: TicketStatus;
-  readonly priority: TicketPriority;
-  readonly category: TicketCategory;
-  readonly assignee: string;
-  readonly reporter: string;
+/** A ticket as the tools show it: a sample ticket with its dates resolved against today. */
+export type Ticket = Omit<SampleTicket, 'createdDaysAgo' | 'updatedDaysAgo'> & {
   readonly created: string;
   readonly updated: string;
-}
+};
 
 const TICKET_ID = /^INC-(\d+)$/;
 
