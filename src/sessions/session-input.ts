@@ -3,8 +3,7 @@
  * Validation of what callers pass to a `SessionStore`, shared by every backend so they refuse the same
  * input with the same message. Validators are compiled once from the schemas in `session-record.ts`.
  */
-import { AppError, messageOf } from '../errors.js';
-import { findForbiddenKey } from '../safe-json.js';
+import { assertJsonValue, BODY_LIMITS } from '../safe-json.js';
 import { compileValidator } from '../schema-validator.js';
 import {
   CleanupOptionsSchema,
@@ -20,7 +19,6 @@ import {
   SessionId,
   type SessionListQuery,
   SessionListQuerySchema,
-  type SessionMetadata,
   type SessionStatus,
   StatusUpdateSchema,
 } from './session-record.js';
@@ -55,46 +53,21 @@ export function parseSessionId(sessionId: unknown): string {
   return sessionIdValidator(sessionId);
 }
 
-/** Validates a new session and serialises its metadata (a JSON object without `__proto__`/`constructor`). */
+/**
+ * Validates a new session and serialises its metadata: a JSON object held to the same rules as an HTTP body
+ * (no `__proto__`/`constructor` keys, bounded nesting, finite numbers, well-formed Unicode).
+ */
 export function parseSessionCreation(
   userId: unknown,
   metadata: unknown,
 ): { userId: string; metadataJson: string } {
   const input = creationValidator(optionsObject({ user_id: userId, metadata }));
-  // Serialise first: it refuses cycles and BigInts, which the key walk below could not survive.
-  const metadataJson = serializeMetadata(input.metadata);
-  const forbidden = findForbiddenKey(input.metadata);
-  if (forbidden !== undefined) {
-    throw new AppError(
-      'validation_error',
-      `Invalid session: /metadata${forbidden} is a forbidden key ("__proto__" and "constructor" are not allowed)`,
-      { details: [{ path: `/metadata${forbidden}`, message: 'is a forbidden key' }] },
-    );
-  }
-  return { userId: input.user_id, metadataJson };
-}
-
-function serializeMetadata(metadata: SessionMetadata | undefined): string {
-  if (metadata === undefined) return '{}';
-  let json: string | undefined;
-  try {
-    json = JSON.stringify(metadata);
-  } catch (error) {
-    throw new AppError('validation_error', `Invalid session: /metadata must be JSON (${messageOf(error)})`, {
-      details: [{ path: '/metadata', message: 'must be JSON' }],
-    });
-  }
-  // A class instance such as a Date passes as an object but does not serialise to one.
-  if (json === undefined || !json.startsWith('{')) {
-    throw new AppError('validation_error', 'Invalid session: /metadata must be a JSON object', {
-      details: [{ path: '/metadata', message: 'must be a JSON object' }],
-    });
-  }
-  return json;
+  checked(input, 'session');
+  return { userId: input.user_id, metadataJson: JSON.stringify(input.metadata ?? {}) };
 }
 
 export function parseHistoryEntry(role: unknown, content: unknown): HistoryEntryInput {
-  return historyValidator({ role, content });
+  return checked(historyValidator({ role, content }), 'history entry');
 }
 
 /** An invocation with its optional fields as `null`. */
@@ -104,7 +77,10 @@ export type ParsedInvocation = Required<InvocationInput> & {
 };
 
 export function parseInvocation(invocation: unknown): ParsedInvocation {
-  const input = invocationValidator(invocation === undefined ? invocation : optionsObject(invocation));
+  const input = checked(
+    invocationValidator(invocation === undefined ? invocation : optionsObject(invocation)),
+    'invocation',
+  );
   return { ...input, response: input.response ?? null, error_message: input.error_message ?? null };
 }
 
@@ -113,7 +89,16 @@ export function parseStatus(status: unknown): SessionStatus {
 }
 
 export function parseContext(context: unknown): ContextInput {
-  return contextValidator(context);
+  return checked(contextValidator(context), 'context');
+}
+
+/**
+ * Text is stored as UTF-8: a string with an unpaired surrogate would come back altered, so it is refused
+ * (with every other rule of a JSON body) instead.
+ */
+function checked<T>(input: T, subject: string): T {
+  assertJsonValue(input, subject, BODY_LIMITS);
+  return input;
 }
 
 /** SQL-ready paging: `limit` -1 means "no limit". */
