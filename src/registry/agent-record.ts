@@ -2,8 +2,13 @@
  * @module registry/agent-record
  * The registry's data contract as schemas: one stored agent record, the registry file, a registration.
  * These schemas validate the file on load and every API body, and generate the OpenAPI document and the types.
+ * `validateAgentRecord` is the one definition of a valid record: every write and every load uses it, so a
+ * record the registry acknowledged always loads back.
  */
 import { type Static, Type } from 'typebox';
+import { AppError } from '../errors.js';
+import { assertJsonValue, type JsonLimits } from '../safe-json.js';
+import { compileValidator } from '../schema-validator.js';
 
 /** Agent names appear in URLs and ADK events: ASCII identifiers, as ADK requires (minus Unicode letters). */
 export const AGENT_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_-]{0,127}$';
@@ -11,6 +16,26 @@ export const AGENT_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_-]{0,127}$';
 export const FACTORY_FUNCTION_PATTERN = '^[A-Za-z_$][A-Za-z0-9_$]{0,127}$';
 /** The registry file format this version writes; files with the same major version load. */
 export const REGISTRY_FORMAT_VERSION = '1.0.0';
+
+/**
+ * Names refused although they match the pattern: `user` is reserved by ADK, and the names of JavaScript
+ * object internals (`__proto__`, `constructor`, `prototype`, `toString`, ...) would collide with an object's
+ * own machinery wherever a name becomes a key.
+ */
+export const RESERVED_AGENT_NAMES: ReadonlySet<string> = new Set([
+  'user',
+  'prototype',
+  ...Object.getOwnPropertyNames(Object.prototype),
+]);
+
+/** What every stored record is held to, on the way in and on load: nesting, strings, keys. */
+export const RECORD_LIMITS: Readonly<JsonLimits> = Object.freeze({
+  maxDepth: 32,
+  maxStringLength: 32_768,
+  maxKeyLength: 256,
+});
+/** The largest record, as compact JSON. */
+export const MAX_RECORD_BYTES = 512 * 1024;
 
 export const AgentName = Type.String({
   pattern: AGENT_NAME_PATTERN,
@@ -88,19 +113,6 @@ const recordFields = {
 export const AgentRecordSchema = Type.Object(recordFields, { additionalProperties: false });
 export type AgentRecord = Static<typeof AgentRecordSchema>;
 
-/**
- * A stored record as read from a file. Files written by the original (Python) service may lack
- * `factory_params` and `updated_at`; they load with `{}` and `registered_at`. Nothing else is optional.
- */
-export const StoredAgentRecordSchema = Type.Object(
-  {
-    ...recordFields,
-    factory_params: Type.Optional(FactoryParams),
-    updated_at: Type.Optional(Timestamp),
-  },
-  { additionalProperties: false },
-);
-
 export const AgentStatus = Type.Union([Type.Literal('available'), Type.Literal('unavailable')], {
   description: '`unavailable` when the factory failed at start-up; the record is kept unchanged.',
 });
@@ -116,12 +128,15 @@ export const AgentSchema = Type.Object(
 );
 export type AgentView = Static<typeof AgentSchema>;
 
-/** The registry file: `{"version", "last_updated", "agents": {name: record}}`. */
-export const RegistryDocumentSchema = Type.Object(
+/**
+ * The registry file's envelope, records unchecked: a file with a valid envelope is read record by record,
+ * so one bad record is set aside instead of taking the whole registry down.
+ */
+export const RegistryEnvelopeSchema = Type.Object(
   {
     version: Type.String({ pattern: '^\\d+\\.\\d+\\.\\d+$' }),
     last_updated: Timestamp,
-    agents: Type.Record(Type.String(), StoredAgentRecordSchema),
+    agents: Type.Record(Type.String(), Type.Unknown()),
   },
   { additionalProperties: false },
 );
@@ -166,3 +181,45 @@ export type AgentRegistration = Static<typeof AgentRegistrationSchema>;
 export type FactoryConfig = Pick<AgentRecord, 'agent_type' | 'factory_module' | 'factory_function'> & {
   factory_params?: AgentRecord['factory_params'];
 };
+
+const validateRecordSchema = compileValidator(AgentRecordSchema, 'agent record');
+const AGENT_NAME = new RegExp(AGENT_NAME_PATTERN);
+
+/** Throws `validation_error` unless `name` is a valid, unreserved agent name. */
+export function assertAgentName(name: string): void {
+  if (!AGENT_NAME.test(name)) {
+    throw new AppError(
+      'validation_error',
+      `Invalid agent name "${name}": use 1-128 characters, a letter or underscore first, then letters, digits, ` +
+        'underscores or hyphens',
+    );
+  }
+  if (RESERVED_AGENT_NAMES.has(name)) {
+    throw new AppError(
+      'validation_error',
+      `Invalid agent name "${name}": it is reserved ('user' by ADK; ${JSON.stringify(name)} would collide with ` +
+        'JavaScript object internals); pick another name',
+    );
+  }
+}
+
+/**
+ * The one definition of a valid agent record. Checks, in this order (the cheap, non-recursive ones first):
+ * plain JSON within `RECORD_LIMITS` (no forbidden key after unescaping, bounded depth and strings, finite
+ * numbers, well-formed Unicode), the record schema, the name, and the size. Throws `validation_error`.
+ */
+export function validateAgentRecord(value: unknown): AgentRecord {
+  const name = (value as { name?: unknown } | null)?.name;
+  const subject = typeof name === 'string' ? `agent record "${name.slice(0, 128)}"` : 'agent record';
+  assertJsonValue(value, subject, RECORD_LIMITS);
+  const record = validateRecordSchema(value, subject);
+  assertAgentName(record.name);
+  const bytes = Buffer.byteLength(JSON.stringify(record), 'utf8');
+  if (bytes > MAX_RECORD_BYTES) {
+    throw new AppError(
+      'validation_error',
+      `Invalid ${subject}: it is ${bytes} bytes as JSON; the limit is ${MAX_RECORD_BYTES} bytes`,
+    );
+  }
+  return record;
+}

@@ -8,9 +8,9 @@ import { AppError } from '../errors.js';
 import { compileValidator } from '../schema-validator.js';
 import { SerialQueue } from '../serial-queue.js';
 import {
-  AGENT_NAME_PATTERN,
   type AgentRecord,
   type AgentView,
+  assertAgentName,
   Capabilities,
   type FactoryConfig,
   REGISTRY_FORMAT_VERSION,
@@ -56,7 +56,6 @@ export interface AgentRegistryOptions {
 
 const validateCapabilities = compileValidator(Capabilities, 'capabilities');
 const validateTags = compileValidator(Tags, 'tags');
-const AGENT_NAME = new RegExp(AGENT_NAME_PATTERN);
 
 /** One change to apply: the new entry for `name`, or `undefined` to remove it. */
 interface Mutation<T> {
@@ -71,9 +70,12 @@ export class AgentRegistry {
   private readonly queue = new SerialQueue();
   private readonly listeners = new Set<RegistryListener>();
   private changeCount = 0;
+  /** When the registry last changed: the document's `last_updated`, so an export is the stored bytes. */
+  protected lastUpdated: string;
 
   constructor(options: AgentRegistryOptions = {}) {
     this.now = options.now ?? (() => new Date());
+    this.lastUpdated = this.now().toISOString();
   }
 
   /** Increases with every acknowledged change; clients use it (as an ETag) to poll cheaply. */
@@ -178,9 +180,9 @@ export class AgentRegistry {
     return () => this.listeners.delete(listener);
   }
 
-  /** The registry in the file format, agents sorted by name. */
+  /** The registry in the file format, agents sorted by name, `last_updated` being the last change. */
   toDocument(): RegistryDocument {
-    return this.documentWith(undefined, undefined);
+    return this.documentWith(undefined, undefined, this.lastUpdated);
   }
 
   /** Serializes changes: `change` runs once every earlier change is applied, then `beforeCommit`, then memory. */
@@ -189,9 +191,11 @@ export class AgentRegistry {
       const { name, next, result } = change();
       const previous = this.entries.get(name);
       if (next === previous) return result;
-      await this.beforeCommit(name, next);
+      const at = this.now().toISOString();
+      await this.beforeCommit(name, next, at);
       if (next === undefined) this.entries.delete(name);
       else this.entries.set(name, next);
+      this.lastUpdated = at;
       this.changeCount++;
       const event: RegistryChange =
         next === undefined
@@ -207,11 +211,22 @@ export class AgentRegistry {
     await this.queue.drain();
   }
 
-  /** Runs before a change reaches memory; throwing cancels it. The in-memory registry has nothing to do. */
-  protected async beforeCommit(_name: string, _next: RegisteredAgent | undefined): Promise<void> {}
+  /**
+   * Runs before a change made at `at` reaches memory; throwing cancels it. The in-memory registry has
+   * nothing to do.
+   */
+  protected async beforeCommit(
+    _name: string,
+    _next: RegisteredAgent | undefined,
+    _at: string,
+  ): Promise<void> {}
 
   /** The document memory would hold with `name` set to `next` (or removed when `next` is undefined). */
-  protected documentWith(name: string | undefined, next: RegisteredAgent | undefined): RegistryDocument {
+  protected documentWith(
+    name: string | undefined,
+    next: RegisteredAgent | undefined,
+    lastUpdated: string,
+  ): RegistryDocument {
     const agents: Record<string, AgentRecord> = {};
     const names = new Set(this.entries.keys());
     if (name !== undefined) {
@@ -221,7 +236,7 @@ export class AgentRegistry {
     for (const key of [...names].sort()) {
       agents[key] = key === name ? next!.record : this.entries.get(key)!.record;
     }
-    return { version: REGISTRY_FORMAT_VERSION, last_updated: this.now().toISOString(), agents };
+    return { version: REGISTRY_FORMAT_VERSION, last_updated: lastUpdated, agents };
   }
 
   private withRecord(entry: RegisteredAgent, changes: Partial<AgentRecord>): RegisteredAgent {
@@ -234,14 +249,4 @@ export function toAgentView(entry: RegisteredAgent): AgentView {
   const view: AgentView = { ...entry.record, status: entry.status };
   if (entry.error !== undefined) view.error = entry.error;
   return view;
-}
-
-export function assertAgentName(name: string): void {
-  if (!AGENT_NAME.test(name) || name === 'user') {
-    throw new AppError(
-      'validation_error',
-      `Invalid agent name "${name}": use 1-128 characters, a letter or underscore first, then letters, digits, ` +
-        "underscores or hyphens ('user' is reserved by ADK)",
-    );
-  }
 }

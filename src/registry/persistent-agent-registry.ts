@@ -7,13 +7,20 @@
 import type { BaseAgent } from '@google/adk';
 import { AppError, messageOf } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
+import { assertJsonValue } from '../safe-json.js';
 import { compileValidator } from '../schema-validator.js';
 import type { AgentFactoryResolver } from './agent-factory-resolver.js';
-import { type AgentRecord, type AgentRegistration, AgentRegistrationSchema } from './agent-record.js';
+import {
+  type AgentRecord,
+  type AgentRegistration,
+  AgentRegistrationSchema,
+  assertAgentName,
+  RECORD_LIMITS,
+  validateAgentRecord,
+} from './agent-record.js';
 import {
   AgentRegistry,
   type AgentRegistryOptions,
-  assertAgentName,
   type RegisteredAgent,
   type RegisterOptions,
 } from './agent-registry.js';
@@ -72,6 +79,8 @@ export class PersistentAgentRegistry extends AgentRegistry {
 
   /** Recreate an agent from a registration and add it; the name defaults to the created agent's own. */
   async registerFromConfig(input: AgentRegistration): Promise<RegisteredAgent> {
+    // The record's limits first: a registration that could never be stored imports nothing.
+    assertJsonValue(input, 'agent registration', RECORD_LIMITS);
     const registration = validateRegistration(input);
     if (registration.name !== undefined) {
       assertAgentName(registration.name);
@@ -117,13 +126,22 @@ export class PersistentAgentRegistry extends AgentRegistry {
     await this.store.close();
   }
 
-  /** Save the document memory will hold after this change; a failure cancels the change. */
-  protected override async beforeCommit(name: string, next: RegisteredAgent | undefined): Promise<void> {
-    await this.store.save(this.documentWith(name, next));
+  /**
+   * Validate the new record exactly as a load will (so nothing acknowledged can fail to load back), then save
+   * the document memory will hold after this change; a failure of either cancels the change.
+   */
+  protected override async beforeCommit(
+    name: string,
+    next: RegisteredAgent | undefined,
+    at: string,
+  ): Promise<void> {
+    if (next !== undefined) validateAgentRecord(next.record);
+    await this.store.save(this.documentWith(name, next, at));
   }
 
   private async load(): Promise<void> {
     const loaded = await this.store.load();
+    this.lastUpdated = loaded.document.last_updated;
     const report: RegistryLoadReport = {
       source: loaded.source,
       recovery: loaded.events,
