@@ -108,6 +108,9 @@ export async function replaceWithCopy(fs: DurableFs, sourcePath: string, copyPat
     return;
   }
   await renameOrRemove(fs, temp, copyPath);
+  // When `copyPath` already was a link to the same file (right after a restore from the backup), rename(2)
+  // succeeds without doing anything and the temp link stays behind: remove it (ENOENT otherwise, ignored).
+  await removeQuietly(fs, temp);
 }
 
 const LINK_UNSUPPORTED = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'ENOSYS', 'EMLINK']);

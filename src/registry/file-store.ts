@@ -7,14 +7,14 @@
 import path from 'node:path';
 import { AppError, messageOf, systemErrorCode } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
-import { parseJsonSafely } from '../safe-json.js';
 import { compileValidator } from '../schema-validator.js';
 import { SerialQueue } from '../serial-queue.js';
 import {
   type AgentRecord,
   REGISTRY_FORMAT_VERSION,
   type RegistryDocument,
-  RegistryDocumentSchema,
+  RegistryEnvelopeSchema,
+  validateAgentRecord,
 } from './agent-record.js';
 import { DataDirLock } from './data-dir-lock.js';
 import {
@@ -32,6 +32,7 @@ import type {
   RegistryLoadResult,
   RegistryStore,
   RegistryStoreHealth,
+  RejectedRecord,
 } from './registry-store.js';
 
 export const REGISTRY_FILE = 'registry_config.json';
@@ -47,14 +48,14 @@ export interface FileStoreOptions {
   now?: () => Date;
 }
 
-const validateDocument = compileValidator(RegistryDocumentSchema, 'registry file');
+const validateEnvelope = compileValidator(RegistryEnvelopeSchema, 'registry file');
 const COMMA = Buffer.from(',');
 const CLOSE_AGENTS = Buffer.from('\n  }\n}\n');
 const CLOSE_EMPTY_AGENTS = Buffer.from('}\n}\n');
 
-/** Why a file could not be used, or the document it holds. */
+/** Why a file could not be used, or the document it holds and the records that failed validation. */
 type ReadOutcome =
-  | { kind: 'ok'; document: RegistryDocument }
+  | { kind: 'ok'; document: RegistryDocument; rejected: RejectedRecord[] }
   | { kind: 'missing' }
   | { kind: 'bad'; reason: string };
 
@@ -116,15 +117,20 @@ export class FileStore implements RegistryStore {
   }
 
   /**
-   * Read the registry: the file if it is valid, else the backup (which then replaces the file), else an
-   * empty registry. Bad files are moved aside, never deleted. Unreadable (I/O error, permissions) or
-   * written by an incompatible version: throws, because starting empty would hide the operator's data.
+   * Read the registry: the file if it is usable, else the backup (which then replaces the file), else an
+   * empty registry. A file is usable when it is JSON with the registry's envelope; it is then read record by
+   * record, and a record that fails validation is set aside (see `setAsideRejected`) while every other one
+   * loads. Unusable files are moved aside, never deleted. Unreadable (I/O error, permissions) or written by an
+   * incompatible version: throws, because starting empty would hide the operator's data.
    */
   async load(): Promise<RegistryLoadResult> {
     this.assertOpen();
     const events: RecoveryEvent[] = [];
     const main = await this.read(this.path);
-    if (main.kind === 'ok') return this.loaded({ document: main.document, source: 'file', events });
+    if (main.kind === 'ok') {
+      await this.setAsideRejected(this.path, main, events);
+      return this.loaded({ document: main.document, source: 'file', events });
+    }
 
     if (main.kind === 'bad') events.push(await this.quarantine(this.path, main.reason));
     const backup = await this.read(this.backupPath);
@@ -134,12 +140,56 @@ export class FileStore implements RegistryStore {
         main.kind === 'missing' ? 'the registry file was missing' : 'the registry file was unusable';
       this.logger.error({ backup: this.backupPath }, `${reason}: restored the registry from its backup`);
       events.push({ file: this.backupPath, action: 'restored', reason, at: this.now().toISOString() });
+      await this.setAsideRejected(this.backupPath, backup, events);
       return this.loaded({ document: backup.document, source: 'backup', events });
     }
     if (backup.kind === 'bad') events.push(await this.quarantine(this.backupPath, backup.reason));
-    if (events.length > 0)
-      this.logger.error('no usable registry file or backup: starting with an empty registry');
+    if (events.length > 0) {
+      this.logger.error(
+        { quarantined: events.map((event) => event.moved_to) },
+        'no usable registry file or backup: starting with an empty registry',
+      );
+    }
     return this.loaded({ document: emptyDocument(this.now()), source: 'empty', events });
+  }
+
+  /**
+   * What `load` would find, changing nothing and needing no lock (safe while a service runs): the file or
+   * else the backup, with the records that would be set aside, or why neither is usable.
+   */
+  async inspect(): Promise<RegistryInspection> {
+    const unusable: string[] = [];
+    for (const [source, file] of [
+      ['file', this.path],
+      ['backup', this.backupPath],
+    ] as const) {
+      const outcome = await this.read(file);
+      if (outcome.kind === 'ok') {
+        return { source, document: outcome.document, rejected: outcome.rejected, unusable };
+      }
+      if (outcome.kind === 'bad') unusable.push(`${file}: ${outcome.reason}`);
+    }
+    return { source: 'empty', document: emptyDocument(this.now()), rejected: [], unusable };
+  }
+
+  /** Files in the data directory holding what a load set aside: `.corrupt-*` and `.rejected-*` copies. */
+  async setAsideFiles(): Promise<string[]> {
+    const names = await this.fs.readdir(this.dataDir);
+    const base = path.basename(this.path);
+    return names
+      .filter((name) => name.startsWith(`${base}.`) && /\.(corrupt|rejected)-[^/]*$/.test(name))
+      .sort()
+      .map((name) => path.join(this.dataDir, name));
+  }
+
+  /** Read any registry-format file (a set-aside copy) record by record; `undefined` when it is not one. */
+  async readRecords(
+    file: string,
+  ): Promise<{ records: AgentRecord[]; rejected: RejectedRecord[] } | { unreadable: string }> {
+    const outcome = await this.read(file, { envelope: false });
+    if (outcome.kind === 'missing') return { unreadable: 'the file does not exist' };
+    if (outcome.kind === 'bad') return { unreadable: outcome.reason };
+    return { records: Object.values(outcome.document.agents), rejected: outcome.rejected };
   }
 
   /**
@@ -230,7 +280,11 @@ export class FileStore implements RegistryStore {
     return Buffer.concat(parts);
   }
 
-  private async read(file: string): Promise<ReadOutcome> {
+  /**
+   * Read a registry file record by record. `envelope: false` (for set-aside copies) reads the records of a
+   * file whose envelope is damaged, as long as it has an `agents` object.
+   */
+  private async read(file: string, options: { envelope?: boolean } = {}): Promise<ReadOutcome> {
     let text: string;
     try {
       text = (await this.fs.readFile(file)).toString('utf8');
@@ -241,7 +295,9 @@ export class FileStore implements RegistryStore {
     if (text.trim() === '') return { kind: 'bad', reason: 'the file is empty' };
     let value: unknown;
     try {
-      value = parseJsonSafely(text);
+      // Plain JSON.parse: it defines keys as own properties (no pollution) and does not recurse on the
+      // call stack. Forbidden keys and limits are judged record by record below.
+      value = JSON.parse(text);
     } catch (error) {
       return { kind: 'bad', reason: `not valid JSON (${messageOf(error)})` };
     }
@@ -257,19 +313,80 @@ export class FileStore implements RegistryStore {
           'Run the version of the service that wrote it, or restore a compatible backup.',
       );
     }
+    let envelope: ReturnType<typeof validateEnvelope>;
     try {
-      return { kind: 'ok', document: normalize(validateDocument(value)) };
+      envelope = validateEnvelope(value);
     } catch (error) {
-      return { kind: 'bad', reason: messageOf(error) };
+      const agents = (value as { agents?: unknown } | null)?.agents;
+      if (
+        options.envelope !== false ||
+        typeof agents !== 'object' ||
+        agents === null ||
+        Array.isArray(agents)
+      ) {
+        return { kind: 'bad', reason: messageOf(error) };
+      }
+      envelope = { ...emptyDocument(this.now()), agents: agents as Record<string, unknown> };
     }
+    const agents: Record<string, AgentRecord> = {};
+    const rejected: RejectedRecord[] = [];
+    for (const key of Object.keys(envelope.agents)) {
+      try {
+        agents[key] = readRecord(key, envelope.agents[key]);
+      } catch (error) {
+        rejected.push({ name: key, reason: messageOf(error) });
+      }
+    }
+    return {
+      kind: 'ok',
+      document: { version: envelope.version, last_updated: envelope.last_updated, agents },
+      rejected,
+    };
+  }
+
+  /**
+   * Records that failed validation are never dropped silently: the file as read is kept, byte for byte, as
+   * `<file>.rejected-<time>` (the records cannot always be re-serialized: one nested too deep would overflow
+   * JSON.stringify), then the registry file is rewritten without them so the next start is clean. The
+   * `agent-registry repair` command shows and restores them.
+   */
+  private async setAsideRejected(
+    file: string,
+    outcome: Extract<ReadOutcome, { kind: 'ok' }>,
+    events: RecoveryEvent[],
+  ): Promise<void> {
+    if (outcome.rejected.length === 0) return;
+    const at = this.now().toISOString();
+    const target = await this.freeName(`${this.path}.rejected-${at.replace(/[:.]/g, '-')}`);
+    try {
+      await replaceWithCopy(this.fs, file, target);
+      await syncDirectory(this.fs, this.dataDir);
+    } catch (error) {
+      throw storageError(`keep the records that failed validation in ${target}`, error);
+    }
+    await this.write(outcome.document);
+    const names = outcome.rejected.map((record) => record.name);
+    const reason = `${names.length} record(s) failed validation and were set aside: ${outcome.rejected
+      .map((record) => `${record.name} (${record.reason})`)
+      .join('; ')}`;
+    this.logger.error(
+      { file, moved_to: target, rejected: outcome.rejected },
+      `registry records set aside in ${target}; every other agent loaded`,
+    );
+    events.push({
+      file,
+      action: 'records_set_aside',
+      moved_to: target,
+      reason,
+      records: outcome.rejected,
+      at,
+    });
   }
 
   /** Move a bad file aside under a name that says `corrupt` and when; never overwrite anything. */
   private async quarantine(file: string, reason: string): Promise<RecoveryEvent> {
     const at = this.now().toISOString();
-    const stamp = at.replace(/[:.]/g, '-');
-    let target = `${file}.corrupt-${stamp}`;
-    for (let n = 1; await exists(this.fs, target); n++) target = `${file}.corrupt-${stamp}-${n}`;
+    const target = await this.freeName(`${file}.corrupt-${at.replace(/[:.]/g, '-')}`);
     try {
       await this.fs.rename(file, target);
       await syncDirectory(this.fs, this.dataDir);
@@ -278,6 +395,13 @@ export class FileStore implements RegistryStore {
     }
     this.logger.error({ file, moved_to: target, reason }, `unusable registry file moved aside to ${target}`);
     return { file, action: 'quarantined', moved_to: target, reason, at };
+  }
+
+  /** `base`, or `base-1`, `base-2`, ... whichever does not exist yet. */
+  private async freeName(base: string): Promise<string> {
+    let target = base;
+    for (let n = 1; await exists(this.fs, target); n++) target = `${base}-${n}`;
+    return target;
   }
 
   private loaded(result: RegistryLoadResult): RegistryLoadResult {
@@ -292,27 +416,40 @@ export class FileStore implements RegistryStore {
   }
 }
 
+/** What a load would find (see `FileStore.inspect`). */
+export interface RegistryInspection {
+  source: 'file' | 'backup' | 'empty';
+  document: RegistryDocument;
+  /** Records that a load would set aside. */
+  rejected: RejectedRecord[];
+  /** Files a load would move aside, with why. */
+  unusable: string[];
+}
+
 export function emptyDocument(now: Date): RegistryDocument {
   return { version: REGISTRY_FORMAT_VERSION, last_updated: now.toISOString(), agents: {} };
 }
 
-/** Fill the optional fields of older files and check that each key matches its record's name. */
-function normalize(document: ReturnType<typeof validateDocument>): RegistryDocument {
-  const agents: Record<string, AgentRecord> = {};
-  for (const [key, stored] of Object.entries(document.agents)) {
-    if (key !== stored.name) {
-      throw new AppError(
-        'validation_error',
-        `Invalid registry file: /agents/${key} holds a record named "${stored.name}"`,
-      );
-    }
-    agents[key] = {
-      ...stored,
-      factory_params: stored.factory_params ?? {},
-      updated_at: stored.updated_at ?? stored.registered_at,
+/**
+ * One stored record as read from a file: older files (the original Python service) may lack
+ * `factory_params` and `updated_at`, which get `{}` and `registered_at`; then the record must pass the same
+ * validation as every write, and be stored under its own name.
+ */
+export function readRecord(key: string, stored: unknown): AgentRecord {
+  let value = stored;
+  if (typeof stored === 'object' && stored !== null && !Array.isArray(stored)) {
+    const record = stored as Partial<AgentRecord>;
+    value = {
+      ...record,
+      factory_params: record.factory_params ?? {},
+      updated_at: record.updated_at ?? record.registered_at,
     };
   }
-  return { version: document.version, last_updated: document.last_updated, agents };
+  const record = validateAgentRecord(value);
+  if (key !== record.name) {
+    throw new AppError('validation_error', `the key "${key}" holds a record named "${record.name}"`);
+  }
+  return record;
 }
 
 function deepFreeze(value: unknown): void {

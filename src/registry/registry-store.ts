@@ -5,13 +5,24 @@
  */
 import type { RegistryDocument } from './agent-record.js';
 
-/** Something the store did to recover at load: a bad file moved aside, a backup restored. */
+/** A stored record that failed validation at load, by the key it was stored under. */
+export interface RejectedRecord {
+  name: string;
+  reason: string;
+}
+
+/**
+ * Something the store did to recover at load: a bad file moved aside (`quarantined`), a backup restored,
+ * or records that failed validation set aside (`records_set_aside`) while the others loaded.
+ */
 export interface RecoveryEvent {
   file: string;
-  action: 'quarantined' | 'restored';
-  /** Where a quarantined file now is. */
+  action: 'quarantined' | 'restored' | 'records_set_aside';
+  /** Where a quarantined file, or the copy holding the set-aside records, now is. */
   moved_to?: string;
   reason: string;
+  /** The records set aside. */
+  records?: RejectedRecord[];
   at: string;
 }
 

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/errors.js';
 import { FileStore } from '../../src/registry/file-store.js';
 import { FaultyFs } from '../support/faulty-fs.js';
-import { makeDocument } from '../support/records.js';
+import { makeDocument, makeRecord } from '../support/records.js';
 import { useTempDirs } from '../support/temp-dir.js';
 
 const tempDir = useTempDirs('file-store-');
@@ -157,14 +157,7 @@ describe('FileStore recovery from corrupt and invalid files', () => {
       last_updated: 'yesterday',
       agents: { x: { name: 1 } },
     }),
-    'unknown field in a record': JSON.stringify({
-      ...makeDocument(['a']),
-      agents: { a: { ...makeDocument(['a']).agents.a, surprise: true } },
-    }),
-    'a key that does not match its record': JSON.stringify({
-      ...makeDocument([]),
-      agents: { a: makeDocument(['b']).agents.b },
-    }),
+    'agents that is not an object': JSON.stringify({ ...makeDocument([]), agents: [] }),
     'prototype pollution key': `{"version":"1.0.0","last_updated":"2026-01-01T00:00:00Z","agents":{},"__proto__":{"polluted":true}}`,
   };
   const backups: Record<string, string | Buffer | undefined> = {
@@ -265,6 +258,142 @@ describe('FileStore recovery from corrupt and invalid files', () => {
     expect(corruptFiles(dir)).toEqual([]);
   });
 });
+
+describe('FileStore: a bad record is set aside, every other agent loads', () => {
+  const good = makeDocument(['alpha', 'omega']);
+  const nested = (depth: number) => JSON.parse(`${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`);
+  /** Each bad record, as it would sit in a file written by hand, an older version or a bug. */
+  const badRecords: Record<string, [string, unknown, RegExp]> = {
+    'an unknown field': ['bad', { ...makeRecord('bad'), surprise: true }, /unknown field\(s\) "surprise"/],
+    'a key that does not match its record': [
+      'bad',
+      makeRecord('other'),
+      /the key "bad" holds a record named "other"/,
+    ],
+    'the name constructor': [
+      'constructor',
+      makeRecord('constructor'),
+      /Invalid agent name "constructor": it is reserved/,
+    ],
+    'the name toString': [
+      'toString',
+      makeRecord('toString'),
+      /Invalid agent name "toString": it is reserved/,
+    ],
+    'an escaped __proto__ key in capabilities': [
+      'bad',
+      {
+        ...makeRecord('bad'),
+        capabilities: JSON.parse('{"\\u005f_proto__":{"x":1}}'),
+      },
+      /forbidden key at \/capabilities\/__proto__/,
+    ],
+    'a 4,001-character description': [
+      'bad',
+      makeRecord('bad', { description: 'd'.repeat(4001) }),
+      /description/,
+    ],
+    'capabilities nested 4,000 levels deep': [
+      'bad',
+      { ...makeRecord('bad'), capabilities: { deep: nested(4000), constructor_note: 'constructor' } },
+      /nested deeper than the limit of 32 levels/,
+    ],
+    'a string with an unpaired surrogate': [
+      'bad',
+      makeRecord('bad', { description: 'x\ud800' }),
+      /well-formed/,
+    ],
+    'a record that is not an object': ['bad', 'just a string', /must be object/],
+  };
+
+  for (const [what, [key, record, reason]] of Object.entries(badRecords)) {
+    it(`${what}: set aside (file kept byte for byte), reported, the others load, the next start is clean`, async () => {
+      const dir = tempDir();
+      const file = path.join(dir, 'registry_config.json');
+      // Written with JSON.parse-able text built by hand: JSON.stringify of 4,000 levels would overflow.
+      const agents = Object.entries(good.agents).map(
+        ([name, r]) => `${JSON.stringify(name)}:${JSON.stringify(r)}`,
+      );
+      const badText = what.includes('4,000')
+        ? deepRecordText(record as Record<string, unknown>)
+        : JSON.stringify(record);
+      const text = `{"version":"1.0.0","last_updated":"${good.last_updated}","agents":{${[
+        agents[0],
+        `${JSON.stringify(key)}:${badText}`,
+        agents[1],
+      ].join(',')}}}`;
+      writeFileSync(file, text);
+      const store = await openStore(dir);
+      const result = await store.load();
+
+      expect(result.source).toBe('file');
+      expect(result.document).toEqual(good);
+      const copy = `${file}.rejected-2026-03-04T05-06-07-089Z`;
+      expect(result.events).toEqual([
+        {
+          file,
+          action: 'records_set_aside',
+          moved_to: copy,
+          reason: expect.stringMatching(/^1 record\(s\) failed validation and were set aside: /),
+          records: [{ name: key, reason: expect.stringMatching(reason) }],
+          at: '2026-03-04T05:06:07.089Z',
+        },
+      ]);
+      expect(readFileSync(copy, 'utf8')).toBe(text);
+      expect(corruptFiles(dir)).toEqual([]);
+      // The registry file no longer holds it, so the next start loads clean; the backup is the file as read.
+      expect(readJson(file)).toEqual(good);
+      expect(readFileSync(`${file}.backup`, 'utf8')).toBe(text);
+      await store.close();
+      const again = await openStore(dir);
+      expect(await again.load()).toEqual({ document: good, source: 'file', events: [] });
+    });
+  }
+
+  it('sets aside the bad records of a backup it restores from', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'registry_config.json');
+    writeFileSync(file, 'garbage');
+    const backupText = JSON.stringify({ ...good, agents: { ...good.agents, bad: { name: 'bad' } } });
+    writeFileSync(`${file}.backup`, backupText);
+    const store = await openStore(dir);
+    const result = await store.load();
+    expect(result.source).toBe('backup');
+    expect(result.document).toEqual(good);
+    expect(result.events.map((event) => event.action)).toEqual([
+      'quarantined',
+      'restored',
+      'records_set_aside',
+    ]);
+    expect(readFileSync(`${file}.rejected-2026-03-04T05-06-07-089Z`, 'utf8')).toBe(backupText);
+  });
+
+  it('inspect() reports what load would do and changes nothing', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'registry_config.json');
+    writeFileSync(file, 'garbage');
+    writeFileSync(`${file}.backup`, JSON.stringify({ ...good, agents: { ...good.agents, bad: 1 } }));
+    const before = readdirSync(dir).sort();
+    const store = new FileStore({ dataDir: dir });
+    const inspection = await store.inspect();
+    expect(inspection).toMatchObject({
+      source: 'backup',
+      document: good,
+      rejected: [{ name: 'bad' }],
+      unusable: [expect.stringContaining('not valid JSON')],
+    });
+    expect(readdirSync(dir).sort()).toEqual(before);
+    expect(readFileSync(file, 'utf8')).toBe('garbage');
+  });
+});
+
+/** A record's JSON text with its `capabilities.deep` written out by hand (too deep for JSON.stringify). */
+function deepRecordText(record: Record<string, unknown>): string {
+  const { capabilities, ...rest } = record as { capabilities: { deep: unknown; constructor_note: string } };
+  const deep = `${'{"a":'.repeat(4000)}1${'}'.repeat(4000)}`;
+  const capabilitiesText = `{"deep":${deep},"note":${JSON.stringify(capabilities.constructor_note)}}`;
+  return `${JSON.stringify(rest).slice(0, -1)},"capabilities":${capabilitiesText}}`;
+}
 
 describe('FileStore failures during a save leave the previous file intact', () => {
   const steps: [string, (fs: FaultyFs) => void, RegExp][] = [
@@ -404,6 +533,17 @@ describe('durable-file primitives', () => {
       message: /move the unusable file/,
     });
     expect(readFileSync(path.join(dir, 'registry_config.json'), 'utf8')).toBe('garbage');
+  });
+
+  it('leaves no temp file behind on the first save after a restore (file and backup are then one inode)', async () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'registry_config.json.backup'), JSON.stringify(makeDocument(['b'])));
+    const store = await openStore(dir);
+    expect((await store.load()).source).toBe('backup');
+    await store.save(makeDocument(['b', 'c']));
+    expect(readdirSync(dir).filter((name) => name.includes('.tmp-'))).toEqual([]);
+    expect(Object.keys(readJson(path.join(dir, 'registry_config.json.backup')).agents)).toEqual(['b']);
+    expect(Object.keys(readJson(store.path).agents)).toEqual(['b', 'c']);
   });
 
   it('reports a backup that cannot be restored', async () => {
