@@ -176,7 +176,14 @@ export const RootResponseSchema = Type.Object(
 
 export const HealthResponseSchema = Type.Object(
   {
-    status: Type.Union([Type.Literal('ok'), Type.Literal('unavailable')]),
+    status: Type.Union([Type.Literal('ok'), Type.Literal('degraded'), Type.Literal('unavailable')], {
+      description:
+        '`degraded`: serving, but start-up set data aside or restored a backup (see `warnings`); ' +
+        '`unavailable` (503): the database cannot be used.',
+    }),
+    warnings: Type.Optional(
+      Type.Array(Type.String(), { description: 'What needs attention and how to inspect it.' }),
+    ),
     version: Type.String(),
     uptime_seconds: Type.Number(),
     registry: Type.Record(Type.String(), Type.Unknown()),

@@ -5,6 +5,8 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { PersistentAgentRegistry } from '../registry/persistent-agent-registry.js';
+import type { RecoveryEvent } from '../registry/registry-store.js';
+import type { QuarantineReport } from '../sessions/database-quarantine.js';
 import type { SessionStore } from '../sessions/session-store.js';
 import { SERVICE_NAME, VERSION } from '../version.js';
 import { HealthResponseSchema, RootResponseSchema } from './schemas.js';
@@ -51,10 +53,17 @@ export const serviceRoutes: FastifyPluginAsyncTypebox<ServiceRoutesOptions> = as
       const report = registry.loadReport;
       const store = registry.storeHealth();
       const agents = registry.list();
-      const status = database.status === 'ok' ? ('ok' as const) : ('unavailable' as const);
+      const warnings = recoveryWarnings(store.recovery, database.quarantined);
+      const status =
+        database.status !== 'ok'
+          ? ('unavailable' as const)
+          : warnings.length > 0
+            ? ('degraded' as const)
+            : ('ok' as const);
       const training = router.stats();
-      return reply.code(status === 'ok' ? 200 : 503).send({
+      return reply.code(status === 'unavailable' ? 503 : 200).send({
         status,
+        ...(warnings.length > 0 && { warnings }),
         version: VERSION,
         uptime_seconds: Math.round((Date.now() - startedAt.getTime()) / 1000),
         registry: {
@@ -79,3 +88,39 @@ export const serviceRoutes: FastifyPluginAsyncTypebox<ServiceRoutesOptions> = as
     },
   );
 };
+
+/**
+ * What start-up set aside or lost, in words an operator acts on: any of it makes `/health` `degraded`
+ * (the service works, but data needs attention) until a restart finds everything clean.
+ */
+export function recoveryWarnings(
+  recovery: readonly RecoveryEvent[],
+  quarantined: QuarantineReport | undefined,
+): string[] {
+  const warnings: string[] = [];
+  for (const event of recovery) {
+    if (event.action === 'quarantined') {
+      warnings.push(`${event.file} was unusable (${event.reason}) and was moved to ${event.moved_to}`);
+    } else if (event.action === 'restored') {
+      warnings.push(
+        `the registry was restored from ${event.file} (${event.reason}): the last change may be lost`,
+      );
+    } else {
+      warnings.push(
+        `${event.records?.length ?? 0} agent record(s) failed validation and were set aside in ${event.moved_to}: ` +
+          (event.records ?? []).map((record) => record.name).join(', '),
+      );
+    }
+  }
+  if (recovery.length > 0) {
+    warnings.push(
+      'inspect with `agent-registry repair`; restore valid records with `agent-registry repair --apply` (service stopped)',
+    );
+  }
+  if (quarantined !== undefined) {
+    warnings.push(
+      `the session database was corrupt (${quarantined.reason}) and was moved to ${quarantined.folder}`,
+    );
+  }
+  return warnings;
+}
