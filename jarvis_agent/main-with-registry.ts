@@ -3,7 +3,7 @@
  * Jarvis, the orchestrator: `POST /chat` and `GET /health` on JARVIS_PORT, on top of the registry service at
  * REGISTRY_URL. The composition root of the orchestrator (`npm run jarvis` runs this file).
  */
-import { type BaseApp, createBaseApp } from '../src/api/base-app.js';
+import { type BaseApp, createBaseApp, httpOptions } from '../src/api/base-app.js';
 import { errorResponses } from '../src/api/schemas.js';
 import { type Config, loadConfig } from '../src/config.js';
 import { messageOf } from '../src/errors.js';
@@ -81,7 +81,7 @@ export async function createJarvis(config: Config, options: JarvisOptions = {}):
   });
   const chat = new ChatService({ sessions: new SessionClient(http), router, pool, logger });
 
-  const app = createBaseApp({ logger, bodyLimit: BODY_LIMIT });
+  const app = createBaseApp({ logger, bodyLimit: BODY_LIMIT, ...httpOptions(config, false) });
   app.post(
     '/chat',
     {

@@ -55,6 +55,12 @@ export interface Config {
   readonly routerContextTtlSeconds: number;
   /** The router's LLM stage falls back to the offline decision after this long (`ROUTER_LLM_TIMEOUT_MS`). */
   readonly routerLlmTimeoutMs: number;
+  /** A request whose headers and body have not all arrived by then is answered 408 (`HTTP_REQUEST_TIMEOUT_MS`). */
+  readonly httpRequestTimeoutMs: number;
+  /** A request whose headers have not all arrived by then is answered 408 (`HTTP_HEADERS_TIMEOUT_MS`). */
+  readonly httpHeadersTimeoutMs: number;
+  /** Open connections beyond this are refused (`HTTP_MAX_CONNECTIONS`). */
+  readonly httpMaxConnections: number;
 }
 
 /** Where the demo factories live, relative to this module (works from `src/` and from `dist/src/`). */
@@ -130,7 +136,25 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     sessionCleanupIntervalMinutes: read.number('SESSION_CLEANUP_INTERVAL_MINUTES', 60, { min: 0 }),
     routerContextTtlSeconds: read.number('ROUTER_CONTEXT_TTL_SECONDS', 1800, { min: 0 }),
     routerLlmTimeoutMs: read.number('ROUTER_LLM_TIMEOUT_MS', 5000, { min: 1 }),
+    httpRequestTimeoutMs: read.number(
+      'HTTP_REQUEST_TIMEOUT_MS',
+      30_000,
+      { min: 1, max: 3_600_000 },
+      'whole number',
+    ),
+    httpHeadersTimeoutMs: read.number(
+      'HTTP_HEADERS_TIMEOUT_MS',
+      10_000,
+      { min: 1, max: 3_600_000 },
+      'whole number',
+    ),
+    httpMaxConnections: read.number('HTTP_MAX_CONNECTIONS', 1024, { min: 1, max: 1_000_000 }, 'whole number'),
   };
+  if (config.httpHeadersTimeoutMs > config.httpRequestTimeoutMs) {
+    problems.push(
+      `HTTP_HEADERS_TIMEOUT_MS (${config.httpHeadersTimeoutMs}) must not be larger than HTTP_REQUEST_TIMEOUT_MS (${config.httpRequestTimeoutMs})`,
+    );
+  }
 
   if (problems.length > 0) {
     throw new AppError('config_error', `Invalid configuration:\n  - ${problems.join('\n  - ')}`, {
@@ -183,16 +207,22 @@ class EnvReader {
       .filter((item) => item !== '');
   }
 
-  number(name: string, fallback: number, range: { min?: number; max?: number } = {}): number {
+  number(
+    name: string,
+    fallback: number,
+    range: { min?: number; max?: number } = {},
+    kind: 'number' | 'whole number' = 'number',
+  ): number {
     const raw = this.optionalString(name);
     if (raw === undefined) return fallback;
     const value = Number(raw);
     const { min = Number.NEGATIVE_INFINITY, max = Number.POSITIVE_INFINITY } = range;
-    if (!/^-?\d+(\.\d+)?$/.test(raw) || value < min || value > max) {
+    const shape = kind === 'number' ? /^-?\d+(\.\d+)?$/ : /^-?\d+$/;
+    if (!shape.test(raw) || value < min || value > max) {
       const bounds = [Number.isFinite(min) ? `>= ${min}` : '', Number.isFinite(max) ? `<= ${max}` : '']
         .filter(Boolean)
         .join(' and ');
-      this.problems.push(`${name}="${raw}" must be a number${bounds ? ` ${bounds}` : ''}`);
+      this.problems.push(`${name}="${raw}" must be a ${kind}${bounds ? ` ${bounds}` : ''}`);
       return fallback;
     }
     return value;

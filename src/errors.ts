@@ -17,6 +17,7 @@ export const ERROR_STATUS = {
   agent_not_found: 404,
   session_not_found: 404,
   agent_exists: 409,
+  misdirected_request: 421,
   payload_too_large: 413,
   unsupported_media_type: 415,
   internal_error: 500,

@@ -6,6 +6,8 @@
 import path from 'node:path';
 import { DEMO_AGENTS, toRegistration } from '../jarvis_agent/mcp_agents/demo-agents.js';
 import { type App, createApp } from './api/app.js';
+import { httpOptions } from './api/base-app.js';
+import { recoveryWarnings } from './api/service-routes.js';
 import type { Config } from './config.js';
 import { AppError } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
@@ -72,6 +74,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
   };
 
   try {
+    logRecovery(logger, registry);
     await registerDemoAgentsOnFirstStart(registry, logger);
 
     const sessions = await SqliteSessionStore.open(path.join(config.dataDir, SESSIONS_DB), {
@@ -100,7 +103,11 @@ export async function createService(config: Config, options: ServiceOptions = {}
 
     const app = await createApp(
       { registry, sessions, router, logger },
-      { adminToken: config.adminToken, corsOrigins: config.corsOrigins },
+      {
+        adminToken: config.adminToken,
+        corsOrigins: config.corsOrigins,
+        http: httpOptions(config, config.adminToken !== undefined),
+      },
     );
     closers.push(() => app.close());
 
@@ -157,6 +164,16 @@ async function registerDemoAgentsOnFirstStart(
   logger.info(
     { agents: registry.list().map((entry) => entry.record.name) },
     'registered the demo agents (first start)',
+  );
+}
+
+/** Data set aside at start-up is said loudly, with what to do next (the same words as `/health`). */
+function logRecovery(logger: Logger, registry: PersistentAgentRegistry): void {
+  const { recovery } = registry.loadReport;
+  if (recovery.length === 0) return;
+  logger.error(
+    { recovery },
+    `registry recovered at start-up, data needs attention: ${recoveryWarnings(recovery, undefined).join('; ')}`,
   );
 }
 

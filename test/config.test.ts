@@ -40,6 +40,9 @@ describe('loadConfig', () => {
       sessionCleanupIntervalMinutes: 60,
       routerContextTtlSeconds: 1800,
       routerLlmTimeoutMs: 5000,
+      httpRequestTimeoutMs: 30_000,
+      httpHeadersTimeoutMs: 10_000,
+      httpMaxConnections: 1024,
     });
     expect(Object.isFrozen(config)).toBe(true);
     expect(DEFAULT_AGENT_FACTORY_ROOT.endsWith(path.join('jarvis_agent', 'mcp_agents'))).toBe(true);
@@ -67,6 +70,9 @@ describe('loadConfig', () => {
       SESSION_IDLE_TIMEOUT_MINUTES: '15',
       SESSION_CLEANUP_INTERVAL_MINUTES: '0',
       ROUTER_CONTEXT_TTL_SECONDS: '90',
+      HTTP_REQUEST_TIMEOUT_MS: '5000',
+      HTTP_HEADERS_TIMEOUT_MS: '2000',
+      HTTP_MAX_CONNECTIONS: '64',
     });
     expect(config).toMatchObject({
       port: 9000,
@@ -81,6 +87,9 @@ describe('loadConfig', () => {
       sqliteSynchronous: 'NORMAL',
       sessionCleanupIntervalMinutes: 0,
       routerContextTtlSeconds: 90,
+      httpRequestTimeoutMs: 5000,
+      httpHeadersTimeoutMs: 2000,
+      httpMaxConnections: 64,
     });
   });
 
@@ -94,6 +103,7 @@ describe('loadConfig', () => {
       DATABASE_URL: 'mysql://db',
       REGISTRY_URL: 'ftp://x',
       CORS_ORIGINS: 'not an origin',
+      HTTP_MAX_CONNECTIONS: '1.5',
     });
     expect([...found].sort()).toEqual(
       [
@@ -105,8 +115,12 @@ describe('loadConfig', () => {
         'SESSION_IDLE_TIMEOUT_MINUTES="soon" must be a number >= 1',
         'JARVIS_PORT="70000" must be a port number between 0 and 65535',
         'LOG_LEVEL="verbose" must be one of fatal, error, warn, info, debug, trace, silent',
+        'HTTP_MAX_CONNECTIONS="1.5" must be a whole number >= 1 and <= 1000000',
       ].sort(),
     );
+    expect(problems({ HTTP_REQUEST_TIMEOUT_MS: '1000', HTTP_HEADERS_TIMEOUT_MS: '2000' })).toEqual([
+      'HTTP_HEADERS_TIMEOUT_MS (2000) must not be larger than HTTP_REQUEST_TIMEOUT_MS (1000)',
+    ]);
   });
 
   it('refuses a non-loopback HOST without an admin token, and a short token', () => {

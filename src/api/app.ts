@@ -19,7 +19,7 @@ export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
 export async function createApp(services: AppServices, options: AppOptions = {}) {
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
-  const app = createBaseApp({ logger: services.logger, bodyLimit });
+  const app = createBaseApp({ logger: services.logger, bodyLimit, ...options.http });
 
   const origins = options.corsOrigins ?? [];
   await app.register(cors, {

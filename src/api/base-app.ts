@@ -8,6 +8,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyRequest, LogController } from 'fastify';
+import { type Config, isLoopbackHost } from '../config.js';
 import { AppError, messageOf } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { parseJsonSafely, UnsafeJsonError } from '../safe-json.js';
@@ -17,16 +18,55 @@ export interface BaseAppOptions {
   logger: Logger;
   /** Maximum request body in bytes. */
   bodyLimit: number;
+  /** A request not fully received by then is answered 408 and closed (default 30 s). */
+  requestTimeoutMs?: number;
+  /** A request whose headers are not all received by then is answered 408 and closed (default 10 s). */
+  headersTimeoutMs?: number;
+  /** Connections beyond this many are refused at once (default 1024). */
+  maxConnections?: number;
+  /**
+   * Answer only requests whose `Host` names this machine's loopback (or `boundHost`) on the port they came
+   * in on: a token-less service on loopback is then out of reach of DNS-rebinding pages.
+   */
+  hostCheck?: { boundHost: string };
 }
+
+/**
+ * The HTTP server's limits from the config. On loopback without a token, the `Host` check keeps
+ * DNS-rebinding pages from driving the server through a victim's browser.
+ */
+export function httpOptions(
+  config: Pick<Config, 'host' | 'httpRequestTimeoutMs' | 'httpHeadersTimeoutMs' | 'httpMaxConnections'>,
+  tokenRequired: boolean,
+): Pick<BaseAppOptions, 'requestTimeoutMs' | 'headersTimeoutMs' | 'maxConnections' | 'hostCheck'> {
+  return {
+    requestTimeoutMs: config.httpRequestTimeoutMs,
+    headersTimeoutMs: config.httpHeadersTimeoutMs,
+    maxConnections: config.httpMaxConnections,
+    ...(isLoopbackHost(config.host) && !tokenRequired && { hostCheck: { boundHost: config.host } }),
+  };
+}
+
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+export const DEFAULT_MAX_CONNECTIONS = 1024;
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Methods whose bodies we never read: an empty body with a JSON content type is not an error there. */
 const BODYLESS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS']);
 
 export function createBaseApp(options: BaseAppOptions) {
+  const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const headersTimeout = Math.min(options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS, requestTimeout);
   const app = Fastify({
     loggerInstance: options.logger,
     bodyLimit: options.bodyLimit,
+    // A client that stalls mid-request is cut off; Node checks at `connectionsCheckingInterval`.
+    requestTimeout,
+    http: {
+      headersTimeout,
+      connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(headersTimeout / 2))),
+    },
     // Honour a caller's request id (so one id follows a request across services), else make one.
     genReqId: (request) => {
       const given = request.headers['x-request-id'];
@@ -60,9 +100,24 @@ export function createBaseApp(options: BaseAppOptions) {
     }
   });
 
+  app.server.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
+  const { hostCheck } = options;
+  if (hostCheck !== undefined) {
+    app.addHook('onRequest', async (request) => {
+      const host = request.headers.host;
+      if (!isLocalHost(host, request.socket.localPort, hostCheck.boundHost)) {
+        throw new AppError(
+          'misdirected_request',
+          `Host "${host}" is not this service: without a token it answers only requests addressed to ` +
+            'localhost or a loopback address on its own port (DNS-rebinding protection)',
+        );
+      }
+    });
+  }
   app.addHook('onSend', async (request: FastifyRequest, reply, payload) => {
     void reply.header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer');
     if (!request.url.startsWith('/docs')) void reply.header('x-frame-options', 'DENY');
@@ -72,6 +127,26 @@ export function createBaseApp(options: BaseAppOptions) {
 }
 
 export type BaseApp = ReturnType<typeof createBaseApp>;
+
+/**
+ * Whether a `Host` header addresses this machine's loopback (`localhost`, `*.localhost`, 127.0.0.0/8, `[::1]`)
+ * or `boundHost`, on `localPort` (no port means 80). A request without `Host` (HTTP/1.0 tools) is not from a
+ * browser, so it cannot be a rebinding attack and is allowed.
+ */
+export function isLocalHost(
+  header: string | undefined,
+  localPort: number | undefined,
+  boundHost: string,
+): boolean {
+  if (header === undefined) return true;
+  const match = /^(\[[^\]]*\]|[^:]*)(?::(\d{1,5}))?$/.exec(header.trim().toLowerCase());
+  if (match === null) return false;
+  const name = match[1]!.replace(/^\[(.*)\]$/, '$1');
+  const port = match[2] === undefined ? 80 : Number(match[2]);
+  if (localPort !== undefined && port !== localPort) return false;
+  const bound = boundHost.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  return name === bound || name.endsWith('.localhost') || isLoopbackHost(name);
+}
 
 /** Node's `clientError`: answer in the product's error shape, then close the connection (as Node does). */
 export function answerClientError(error: Error & { code?: string }, socket: Socket, logger: Logger): void {

@@ -61,7 +61,7 @@ export function errorHandler(error: unknown, request: FastifyRequest, reply: Fas
     request.log.info({ code: appError.code, message: appError.message }, 'request refused');
   }
   if (appError.code === 'unauthorized') reply.header('www-authenticate', 'Bearer realm="agent-registry"');
-  const body: ErrorBody = { error: { code: appError.code, message: appError.message } };
+  const body: ErrorBody = { error: { code: appError.code, message: safeMessage(appError.message) } };
   void reply.code(appError.status).send(body);
 }
 
@@ -80,4 +80,39 @@ function formatBytes(bytes: number): string {
   return bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0
     ? `${bytes / (1024 * 1024)} MiB`
     : `${bytes} bytes`;
+}
+
+/** The longest message an error body carries. */
+export const MAX_ERROR_MESSAGE_LENGTH = 1000;
+
+/** C0/C1 controls, line separators and bidirectional formatting characters: escaped in messages. */
+function isUnsafeCharacter(code: number): boolean {
+  return (
+    code <= 0x1f ||
+    (code >= 0x7f && code <= 0x9f) ||
+    code === 0x061c ||
+    code === 0x200e ||
+    code === 0x200f ||
+    code === 0x2028 ||
+    code === 0x2029 ||
+    (code >= 0x202a && code <= 0x202e) ||
+    (code >= 0x2066 && code <= 0x2069)
+  );
+}
+
+/**
+ * Messages echo input (names, keys, headers): escape what could forge log lines or reorder text on screen,
+ * and cut what would make an error larger than the request that caused it.
+ */
+export function safeMessage(message: string): string {
+  let escaped = '';
+  for (let i = 0; i < message.length; i++) {
+    const code = message.charCodeAt(i);
+    escaped += isUnsafeCharacter(code) ? `\\u${code.toString(16).padStart(4, '0')}` : message[i];
+  }
+  if (escaped.length <= MAX_ERROR_MESSAGE_LENGTH) return escaped;
+  const cut = escaped.slice(0, MAX_ERROR_MESSAGE_LENGTH);
+  // Never end on half a surrogate pair.
+  const end = /[\ud800-\udbff]$/.test(cut) ? cut.slice(0, -1) : cut;
+  return `${end}… (${escaped.length - end.length} more characters)`;
 }

@@ -6,6 +6,7 @@ import type { Logger } from '../logger.js';
 import type { PersistentAgentRegistry } from '../registry/persistent-agent-registry.js';
 import type { SessionContext } from '../sessions/session-record.js';
 import type { SessionStore } from '../sessions/session-store.js';
+import type { httpOptions } from './base-app.js';
 
 export interface RouteOptions {
   topK?: number;
@@ -50,4 +51,6 @@ export interface AppOptions {
   bodyLimit?: number;
   /** When the process started, for `/health`. */
   startedAt?: Date;
+  /** Timeouts, the connection cap and the `Host` check of the HTTP server. */
+  http?: ReturnType<typeof httpOptions>;
 }

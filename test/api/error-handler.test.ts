@@ -66,10 +66,11 @@ describe('toAppError', () => {
   });
 });
 
+/** Send `text` as is (`HOST` stands for the service's own host and port) and read until the server closes. */
 function rawRequest(url: string, text: string): Promise<string> {
-  const { hostname, port } = new URL(url);
+  const { hostname, port, host } = new URL(url);
   return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), hostname, () => socket.end(text));
+    const socket = connect(Number(port), hostname, () => socket.end(text.replaceAll('HOST', host)));
     let received = '';
     socket.on('data', (chunk) => {
       received += String(chunk);
@@ -84,7 +85,7 @@ describe('malformed HTTP requests', () => {
     const { url } = await startService();
     const response = await rawRequest(
       url,
-      'POST /sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\nConnection: close\r\n\r\n{"user_id":"a"}',
+      'POST /sessions HTTP/1.1\r\nHost: HOST\r\nContent-Type: application/json\r\nContent-Length: 100\r\nConnection: close\r\n\r\n{"user_id":"a"}',
     );
     expect(response).toMatch(/^HTTP\/1\.1 400/);
     expect(response).toContain('"code":"validation_error"');
@@ -94,7 +95,7 @@ describe('malformed HTTP requests', () => {
     const { url } = await startService();
     const response = await rawRequest(
       url,
-      `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+      `GET / HTTP/1.1\r\nHost: HOST\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
     );
     expect(response).toMatch(/^HTTP\/1\.1 431/);
     expect(response).toContain(
@@ -127,9 +128,45 @@ describe('malformed HTTP requests', () => {
     const { url } = await startService();
     const response = await rawRequest(
       url,
-      'GET /registry/agents/%E0%A4%A HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+      'GET /registry/agents/%E0%A4%A HTTP/1.1\r\nHost: HOST\r\nConnection: close\r\n\r\n',
     );
     expect(response).toMatch(/^HTTP\/1\.1 400/);
     expect(response).toContain('"code":"validation_error"');
+  });
+});
+
+describe('safeMessage', () => {
+  it('escapes controls, separators and bidi marks, and cuts long messages without splitting a pair', async () => {
+    const { safeMessage, MAX_ERROR_MESSAGE_LENGTH } = await import('../../src/api/error-handler.js');
+    expect(safeMessage('a\u0000b\u007fc\u0085d\u061ce\u200ef\u2028g\u202eh\u2069i')).toBe(
+      'a\\u0000b\\u007fc\\u0085d\\u061ce\\u200ef\\u2028g\\u202eh\\u2069i',
+    );
+    expect(safeMessage('plain ✓ 😀')).toBe('plain ✓ 😀');
+    const pairAtTheCut = `${'x'.repeat(MAX_ERROR_MESSAGE_LENGTH - 1)}😀tail`;
+    expect(safeMessage(pairAtTheCut)).toBe(
+      `${'x'.repeat(MAX_ERROR_MESSAGE_LENGTH - 1)}… (6 more characters)`,
+    );
+  });
+});
+
+describe('isLocalHost', () => {
+  it.each([
+    ['localhost:8003', 8003, '127.0.0.1', true],
+    ['127.0.0.1:8003', 8003, '127.0.0.1', true],
+    ['127.1.2.3:8003', 8003, '127.0.0.1', true],
+    ['[::1]:8003', 8003, '::1', true],
+    ['app.localhost:8003', 8003, '127.0.0.1', true],
+    ['localhost', 80, '127.0.0.1', true],
+    ['localhost', 8003, '127.0.0.1', false],
+    ['localhost:8004', 8003, '127.0.0.1', false],
+    ['evil.com:8003', 8003, '127.0.0.1', false],
+    ['localhost.evil.com:8003', 8003, '127.0.0.1', false],
+    ['[::1', 8003, '::1', false],
+    ['a:b:c', 8003, '127.0.0.1', false],
+    [undefined, 8003, '127.0.0.1', true],
+    ['localhost:1234', undefined, '127.0.0.1', true],
+  ] as const)('%s on port %s (bound %s) -> %s', async (header, port, bound, expected) => {
+    const { isLocalHost } = await import('../../src/api/base-app.js');
+    expect(isLocalHost(header, port, bound)).toBe(expected);
   });
 });
