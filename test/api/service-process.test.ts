@@ -1,38 +1,12 @@
 import { request } from 'node:http';
-import { createServer } from 'node:net';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_AGENT_FACTORY_ROOT } from '../../src/config.js';
 import { exited, lines, spawnTs } from '../support/child-process.js';
-import { call, TEST_FACTORY_ROOT } from '../support/service.js';
+import { call } from '../support/service.js';
+import { CLI, freePort, serveProcess } from '../support/service-process.js';
 import { useTempDirs } from '../support/temp-dir.js';
 
-const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'cli.ts');
 const tempDir = useTempDirs('service-process-');
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function serve(dataDir: string, env: Record<string, string> = {}) {
-  const port = await freePort();
-  const child = spawnTs(CLI, ['serve'], {
-    DATA_DIR: dataDir,
-    PORT: String(port),
-    LOG_FORMAT: 'json',
-    LOG_LEVEL: 'info',
-    AGENT_FACTORY_ROOTS: [DEFAULT_AGENT_FACTORY_ROOT, TEST_FACTORY_ROOT].join(','),
-    ...env,
-  });
-  const output = lines(child);
-  const summary = JSON.parse(await output.waitFor((line) => line.includes('listening on')));
-  return { child, output, summary, url: `http://127.0.0.1:${port}` };
-}
+const serve = serveProcess;
 
 describe('agent-registry serve (a real process)', () => {
   it('keeps agents and sessions across SIGKILL and a restart on the same data dir', async () => {
