@@ -5,9 +5,18 @@
  * time, its writes in call order, so writes to one row land in the order they were requested. Every
  * caller's promise settles after the COMMIT, never before.
  */
-import { isAppError } from '../errors.js';
-import { isConnectionFailure, isRetryableTransactionError } from './postgres-error.js';
-import { commit, type PostgresPool, type PostgresQueryable, rollbackQuietly } from './postgres-pool.js';
+import { type AppError, isAppError, messageOf } from '../errors.js';
+import { isConnectionFailure, isRetryableTransactionError, sqlState } from './postgres-error.js';
+import {
+  abortedTransaction,
+  commit,
+  type PostgresPool,
+  type PostgresQueryable,
+  rollbackQuietly,
+} from './postgres-pool.js';
+
+/** SQLSTATE of a statement sent in a transaction that an earlier failed statement aborted. */
+const IN_FAILED_TRANSACTION = '25P02';
 
 /**
  * One write: statements on the batch's connection, inside its transaction. It may run more than once (only
@@ -15,6 +24,18 @@ import { commit, type PostgresPool, type PostgresQueryable, rollbackQuietly } fr
  * an `UPDATE` matched no row; any other error aborts the transaction, which is then run again without it.
  */
 export type GroupWrite<T> = (db: PostgresQueryable) => Promise<T>;
+
+/** What one call of a combined write came to: its result, or the `AppError` refusing it. */
+export type WriteOutcome<T> = { value: T } | { refused: AppError };
+
+/**
+ * A kind of write whose consecutive calls in a batch run together, e.g. as one multi-row statement:
+ * `runMany` gets their arguments in call order and returns one outcome per argument. Nothing of a refused
+ * call may be written. When it throws, the calls are run again one by one to find the one at fault.
+ */
+export interface CombinedWrite<A, T> {
+  runMany(db: PostgresQueryable, args: readonly A[]): Promise<WriteOutcome<T>[]>;
+}
 
 export interface PostgresGroupCommitOptions {
   /** Most writes per transaction (default 512), which bounds how long one transaction holds its locks. */
@@ -24,7 +45,10 @@ export interface PostgresGroupCommitOptions {
 }
 
 interface PendingWrite {
-  write: GroupWrite<unknown>;
+  kind: CombinedWrite<unknown, unknown>;
+  arg: unknown;
+  /** Run alone from now on: its combined run failed, and the culprit is being looked for. */
+  solo: boolean;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -58,8 +82,31 @@ export class PostgresGroupCommit {
    * during COMMIT, its fate is unknown).
    */
   enqueue<T>(write: GroupWrite<T>): Promise<T> {
+    return this.enqueueCombined<undefined, T>(
+      {
+        runMany: async (db) => {
+          try {
+            return [{ value: await write(db) }];
+          } catch (error) {
+            if (isAppError(error)) return [{ refused: error }];
+            throw error;
+          }
+        },
+      },
+      undefined,
+    );
+  }
+
+  /** Like `enqueue`, for a call of a write kind whose consecutive calls run together. */
+  enqueueCombined<A, T>(kind: CombinedWrite<A, T>, arg: A): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ write, resolve: resolve as (value: unknown) => void, reject });
+      this.pending.push({
+        kind: kind as CombinedWrite<unknown, unknown>,
+        arg,
+        solo: false,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+      });
       this.schedule();
     });
   }
@@ -114,25 +161,34 @@ export class PostgresGroupCommit {
 
   /**
    * One transaction over `items`. Returns the writes still to run: none once committed (every item
-   * settled), or all but the one whose statement failed (it is rejected, the transaction rolled back).
-   * Throws, settling nothing, when the whole transaction failed.
+   * settled), all of them when a combined run failed (its calls then run alone), or all but the one whose
+   * statement failed (it is rejected, the transaction rolled back). Throws, settling nothing, when the
+   * whole transaction failed.
    */
   private async runOnce(db: PostgresQueryable, items: PendingWrite[]): Promise<PendingWrite[]> {
     await db.query('BEGIN');
-    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
-    for (const item of items) {
+    const outcomes: WriteOutcome<unknown>[] = [];
+    for (let start = 0; start < items.length; ) {
+      const group = consecutiveGroup(items, start);
       try {
-        outcomes.push({ ok: true, value: await item.write(db) });
+        const results = await group[0]!.kind.runMany(
+          db,
+          group.map((item) => item.arg),
+        );
+        outcomes.push(...results.slice(0, group.length));
       } catch (error) {
-        if (isAppError(error)) {
-          outcomes.push({ ok: false, error });
-          continue;
-        }
         await rollbackQuietly(db, error);
         if (isConnectionFailure(error) || isRetryableTransactionError(error)) throw error;
-        item.reject(error);
-        return items.filter((other) => other !== item);
+        // An earlier write hid its failure: this one is not the culprit, and the batch cannot be trusted.
+        if (sqlState(error) === IN_FAILED_TRANSACTION) throw abortedTransaction(messageOf(error));
+        if (group.length > 1) {
+          for (const item of group) item.solo = true;
+          return items;
+        }
+        group[0]!.reject(error);
+        return items.filter((other) => other !== group[0]);
       }
+      start += group.length;
     }
     try {
       await commit(db);
@@ -141,10 +197,20 @@ export class PostgresGroupCommit {
       throw error;
     }
     items.forEach((item, i) => {
-      const outcome = outcomes[i]!;
-      if (outcome.ok) item.resolve(outcome.value);
-      else item.reject(outcome.error);
+      const outcome = outcomes[i];
+      if (outcome !== undefined && 'value' in outcome) item.resolve(outcome.value);
+      else item.reject(outcome?.refused ?? new Error('a combined write returned too few outcomes'));
     });
     return [];
   }
+}
+
+/** The items from `start` on that run together: consecutive calls of one combined kind, none of them solo. */
+function consecutiveGroup(items: readonly PendingWrite[], start: number): PendingWrite[] {
+  const first = items[start]!;
+  let end = start + 1;
+  if (!first.solo) {
+    while (end < items.length && items[end]!.kind === first.kind && !items[end]!.solo) end++;
+  }
+  return items.slice(start, end);
 }

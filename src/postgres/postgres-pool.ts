@@ -215,13 +215,16 @@ export async function inTransaction<T>(
  */
 export async function commit(client: PostgresQueryable): Promise<void> {
   const result = await client.query('COMMIT');
-  if (result.command !== 'COMMIT') {
-    throw new AppError(
-      'storage_error',
-      `The transaction was rolled back instead of committed (the server answered ${result.command}): ` +
-        'a statement in it had failed. Nothing of it was saved.',
-    );
-  }
+  if (result.command !== 'COMMIT') throw abortedTransaction(`the server answered ${result.command}`);
+}
+
+/** The error for a transaction that a failed statement had aborted although no caller saw the failure. */
+export function abortedTransaction(evidence: string): AppError {
+  return new AppError(
+    'storage_error',
+    `The transaction was rolled back instead of committed (${evidence}): a statement in it had failed. ` +
+      'Nothing of it was saved.',
+  );
 }
 
 /** ROLLBACK after `cause`; a connection that is gone has rolled back already. */

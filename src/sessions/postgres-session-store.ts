@@ -2,7 +2,8 @@
  * @module sessions/postgres-session-store
  * The session store on PostgreSQL, for several replicas sharing one database: the SQLite store's tables
  * and behaviour, with writes group-committed (concurrent callers share one commit, each acknowledged only
- * after it) and every read a single statement, so it sees one consistent snapshot.
+ * after it; consecutive appends become one statement) and every read one snapshot: a single statement, or
+ * for a whole session a read-only repeatable-read transaction.
  */
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../errors.js';
@@ -10,7 +11,7 @@ import { applyPostgresMigrations } from '../postgres/migration-runner.js';
 import { POSTGRES_MIGRATIONS } from '../postgres/migrations.js';
 import { openPostgresDatabase } from '../postgres/postgres-database.js';
 import { toPostgresError } from '../postgres/postgres-error.js';
-import { PostgresGroupCommit } from '../postgres/postgres-group-commit.js';
+import { type CombinedWrite, PostgresGroupCommit } from '../postgres/postgres-group-commit.js';
 import type { PostgresPool, PostgresPoolOptions, PostgresQueryable } from '../postgres/postgres-pool.js';
 import { decodeNullableText, decodeText, encodeNullableText, encodeText } from '../postgres/postgres-text.js';
 import {
@@ -76,38 +77,46 @@ interface SessionRow extends SummaryRow {
   last_query: string | null;
   last_response: string | null;
   context_updated_at: string | null;
-  /** [role, content, timestamp] in id order. */
-  history: [MessageRole, string, string][];
-  /** [agent_name, query, response, success, error_message, duration_ms, timestamp] in id order. */
-  invocations: [string, string, string | null, boolean, string | null, number, string][];
 }
+
+interface HistoryRow {
+  role: MessageRole;
+  content: string;
+  timestamp: string;
+}
+
+type InvocationRow = Invocation;
 
 const SUMMARY_COLUMNS = `s.session_id, s.user_id, ${iso('s.created_at')} AS created_at,
   ${iso('s.updated_at')} AS updated_at, s.status, s.metadata, c.last_agent_called`;
 
 const SESSION_SQL = `SELECT ${SUMMARY_COLUMNS}, c.last_query, c.last_response,
-    ${iso('c.updated_at')} AS context_updated_at,
-    (SELECT COALESCE(json_agg(json_build_array(h.role, h.content, ${iso('h.timestamp')}) ORDER BY h.id), '[]')
-       FROM (SELECT id, role, content, timestamp FROM conversation_history
-             WHERE session_id = s.session_id ORDER BY id LIMIT $2 OFFSET $3) h) AS history,
-    (SELECT COALESCE(json_agg(json_build_array(i.agent_name, i.query, i.response, i.success, i.error_message,
-               i.duration_ms, ${iso('i.timestamp')}) ORDER BY i.id), '[]')
-       FROM (SELECT * FROM agent_invocations
-             WHERE session_id = s.session_id ORDER BY id LIMIT $4 OFFSET $5) i) AS invocations
-  FROM sessions s LEFT JOIN session_context c ON c.session_id = s.session_id
-  WHERE s.session_id = $1`;
+    ${iso('c.updated_at')} AS context_updated_at
+  FROM sessions s LEFT JOIN session_context c ON c.session_id = s.session_id WHERE s.session_id = $1`;
 
-/** No rows: no such session; one row of NULLs: a session without messages. */
-const HISTORY_SQL = `SELECT h.role, h.content, ${iso('h.timestamp')} AS timestamp
-  FROM sessions s LEFT JOIN LATERAL (SELECT id, role, content, timestamp FROM conversation_history
-    WHERE session_id = s.session_id ORDER BY id LIMIT $2 OFFSET $3) h ON true
-  WHERE s.session_id = $1 ORDER BY h.id`;
+const HISTORY_COLUMNS = `role, content, ${iso('timestamp')} AS timestamp`;
+const INVOCATION_COLUMNS = `agent_name, query, response, success, error_message,
+  duration_ms::float8 AS duration_ms, ${iso('timestamp')} AS timestamp`;
 
-const INVOCATIONS_SQL = `SELECT i.agent_name, i.query, i.response, i.success, i.error_message,
-    i.duration_ms::float8 AS duration_ms, ${iso('i.timestamp')} AS timestamp
-  FROM sessions s LEFT JOIN LATERAL (SELECT * FROM agent_invocations
-    WHERE session_id = s.session_id ORDER BY id LIMIT $2 OFFSET $3) i ON true
-  WHERE s.session_id = $1 ORDER BY i.id`;
+/** A page of a session's messages or invocations, in insertion order. */
+function pageSql(table: string, columns: string): string {
+  return `SELECT ${columns} FROM ${table} WHERE session_id = $1 ORDER BY id LIMIT $2 OFFSET $3`;
+}
+
+/**
+ * The page with the session's existence in one statement: no rows means no such session, one row of NULLs
+ * a page without entries.
+ */
+function pageOfSessionSql(table: string, columns: string): string {
+  return `SELECT p.* FROM sessions s LEFT JOIN LATERAL (SELECT id, ${columns} FROM ${table}
+      WHERE session_id = s.session_id ORDER BY id LIMIT $2 OFFSET $3) p ON true
+    WHERE s.session_id = $1 ORDER BY p.id`;
+}
+
+const HISTORY_PAGE_SQL = pageSql('conversation_history', HISTORY_COLUMNS);
+const INVOCATIONS_PAGE_SQL = pageSql('agent_invocations', INVOCATION_COLUMNS);
+const HISTORY_SQL = pageOfSessionSql('conversation_history', HISTORY_COLUMNS);
+const INVOCATIONS_SQL = pageOfSessionSql('agent_invocations', INVOCATION_COLUMNS);
 
 const CONTEXT_SQL = `SELECT c.last_agent_called, c.last_query, c.last_response, ${iso('c.updated_at')} AS updated_at
   FROM sessions s LEFT JOIN session_context c ON c.session_id = s.session_id WHERE s.session_id = $1`;
@@ -125,10 +134,19 @@ const SQL = {
   insertSession: `INSERT INTO sessions (session_id, user_id, created_at, updated_at, status, metadata)
     VALUES ($1, $2, $3, $3, 'active', $4)`,
   setStatus: `UPDATE sessions SET status = $1, updated_at = $2, version = version + 1 WHERE session_id = $3`,
-  // The session row is updated (and so locked) first: appends to one session are numbered in commit order.
-  insertMessage: `WITH ${TOUCH}
+  // Consecutive appends run as one statement: $1..$3 are parallel arrays, one element per call. The session
+  // rows are updated (and so locked) first, then the messages are inserted in call order: ids follow the
+  // order of the calls, and appends to one session are numbered in commit order across replicas.
+  insertMessages: `WITH input AS (
+      SELECT session_id COLLATE "C" AS session_id, role, content, n
+      FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS t (session_id, role, content, n)),
+    touched AS (UPDATE sessions s SET updated_at = $4::timestamptz, version = s.version + x.changes
+      FROM (SELECT session_id, count(*) AS changes FROM input GROUP BY session_id) x
+      WHERE s.session_id = x.session_id RETURNING s.session_id)
     INSERT INTO conversation_history (session_id, role, content, timestamp)
-    SELECT session_id, $3::text, $4::text, $2::timestamptz FROM touched`,
+    SELECT i.session_id, i.role, i.content, $4::timestamptz FROM input i JOIN touched t ON t.session_id = i.session_id
+    ORDER BY i.n
+    RETURNING session_id`,
   trackInvocation: `WITH ${TOUCH},
     invocation AS (INSERT INTO agent_invocations
         (session_id, agent_name, query, response, success, error_message, duration_ms, timestamp)
@@ -175,6 +193,12 @@ const LIST_SQL = new Map(
     [false, true].map((byStatus) => [`${byUser}:${byStatus}`, listSql(byUser, byStatus)] as const),
   ),
 );
+
+interface AppendCall {
+  id: string;
+  role: MessageRole;
+  content: string;
+}
 
 type ListedSession = [string, string, string, string, SessionStatus, SessionMetadata, string | null];
 
@@ -227,41 +251,27 @@ export class PostgresSessionStore implements SessionStore {
 
   async getSession(sessionId: string, options?: GetSessionOptions): Promise<Session> {
     const id = parseSessionId(sessionId);
-    const { history, invocations } = parseGetSessionOptions(options);
-    const rows = await this.read<SessionRow>('read the session', SESSION_SQL, [
-      encodeText(id),
-      limitOf(history),
-      history.offset,
-      limitOf(invocations),
-      invocations.offset,
-    ]);
-    const row = rows[0];
-    if (row === undefined) throw sessionNotFound(id);
-    return {
-      ...toSummary(row),
-      conversation_history: row.history.map(([role, content, timestamp]) => ({
-        role,
-        content: decodeText(content),
-        timestamp,
-      })),
-      agents_invoked: row.invocations.map(
-        ([agent_name, query, response, success, error_message, duration_ms, timestamp]) => ({
-          agent_name: decodeText(agent_name),
-          query: decodeText(query),
-          response: decodeNullableText(response),
-          success,
-          error_message: decodeNullableText(error_message),
-          duration_ms,
-          timestamp,
-        }),
-      ),
-      context: {
-        last_agent_called: decodeNullableText(row.last_agent_called),
-        last_query: decodeNullableText(row.last_query),
-        last_response: decodeNullableText(row.last_response),
-        updated_at: row.context_updated_at,
-      },
-    };
+    const pages = parseGetSessionOptions(options);
+    const key = encodeText(id);
+    // One snapshot for the session, its messages and its invocations, as SQLite's read transaction.
+    return this.readTransaction('read the session', async (db) => {
+      const row = (await db.query<SessionRow>(SESSION_SQL, [key])).rows[0];
+      if (row === undefined) throw sessionNotFound(id);
+      const page = (p: ParsedPage) => [key, limitOf(p), p.offset];
+      const history = await db.query<HistoryRow>(HISTORY_PAGE_SQL, page(pages.history));
+      const invocations = await db.query<InvocationRow>(INVOCATIONS_PAGE_SQL, page(pages.invocations));
+      return {
+        ...toSummary(row),
+        conversation_history: history.rows.map(toHistoryEntry),
+        agents_invoked: invocations.rows.map(toInvocation),
+        context: {
+          last_agent_called: decodeNullableText(row.last_agent_called),
+          last_query: decodeNullableText(row.last_query),
+          last_response: decodeNullableText(row.last_response),
+          updated_at: row.context_updated_at,
+        },
+      };
+    });
   }
 
   async updateSessionStatus(sessionId: string, status: SessionStatus): Promise<void> {
@@ -294,57 +304,33 @@ export class PostgresSessionStore implements SessionStore {
   async addToHistory(sessionId: string, role: MessageRole, content: string): Promise<void> {
     const id = parseSessionId(sessionId);
     const entry = parseHistoryEntry(role, content);
-    await this.write('add the message', async (db) => {
-      const result = await db.query(SQL.insertMessage, [
-        encodeText(id),
-        this.timestamp(),
-        entry.role,
-        encodeText(entry.content),
-      ]);
-      if (result.rowCount === 0) throw sessionNotFound(id);
-    });
+    await this.submit('add the message', () =>
+      this.queue.enqueueCombined(this.appendMessages, { id, role: entry.role, content: entry.content }),
+    );
   }
 
   async getConversationHistory(sessionId: string, page?: Page): Promise<HistoryEntry[]> {
     const id = parseSessionId(sessionId);
     const parsed = parsePage(page);
-    const rows = await this.read<{ role: MessageRole | null; content: string; timestamp: string }>(
-      'read the history',
-      HISTORY_SQL,
-      [encodeText(id), limitOf(parsed), parsed.offset],
-    );
+    const rows = await this.read<HistoryRow | { role: null }>('read the history', HISTORY_SQL, [
+      encodeText(id),
+      limitOf(parsed),
+      parsed.offset,
+    ]);
     if (rows.length === 0) throw sessionNotFound(id);
-    return rows.flatMap((row) =>
-      row.role === null
-        ? []
-        : [{ role: row.role, content: decodeText(row.content), timestamp: row.timestamp }],
-    );
+    return rows.flatMap((row) => (row.role === null ? [] : [toHistoryEntry(row)]));
   }
 
   async getInvocations(sessionId: string, page?: Page): Promise<Invocation[]> {
     const id = parseSessionId(sessionId);
     const parsed = parsePage(page);
-    const rows = await this.read<Omit<Invocation, 'agent_name'> & { agent_name: string | null }>(
+    const rows = await this.read<InvocationRow | { agent_name: null }>(
       'read the invocations',
       INVOCATIONS_SQL,
       [encodeText(id), limitOf(parsed), parsed.offset],
     );
     if (rows.length === 0) throw sessionNotFound(id);
-    return rows.flatMap((row) =>
-      row.agent_name === null
-        ? []
-        : [
-            {
-              agent_name: decodeText(row.agent_name),
-              query: decodeText(row.query),
-              response: decodeNullableText(row.response),
-              success: row.success,
-              error_message: decodeNullableText(row.error_message),
-              duration_ms: row.duration_ms,
-              timestamp: row.timestamp,
-            },
-          ],
-    );
+    return rows.flatMap((row) => (row.agent_name === null ? [] : [toInvocation(row)]));
   }
 
   async updateContext(sessionId: string, context: ContextInput): Promise<void> {
@@ -463,6 +449,22 @@ export class PostgresSessionStore implements SessionStore {
     if (this.ownsPool) await this.pool.end();
   }
 
+  /** The hot path: appends queued together become one statement. */
+  private readonly appendMessages: CombinedWrite<AppendCall, void> = {
+    runMany: async (db, calls) => {
+      const { rows } = await db.query<{ session_id: string }>(SQL.insertMessages, [
+        calls.map((call) => encodeText(call.id)),
+        calls.map((call) => call.role),
+        calls.map((call) => encodeText(call.content)),
+        this.timestamp(),
+      ]);
+      const touched = new Set(rows.map((row) => row.session_id));
+      return calls.map((call) =>
+        touched.has(encodeText(call.id)) ? { value: undefined } : { refused: sessionNotFound(call.id) },
+      );
+    },
+  };
+
   private timestamp(): string {
     return this.now().toISOString();
   }
@@ -471,10 +473,24 @@ export class PostgresSessionStore implements SessionStore {
     if (this.closed) throw new AppError('database_unavailable', 'The session store is closed.');
   }
 
-  private async write<T>(action: string, work: (db: PostgresQueryable) => Promise<T>): Promise<T> {
+  private write<T>(action: string, work: (db: PostgresQueryable) => Promise<T>): Promise<T> {
+    return this.submit(action, () => this.queue.enqueue(work));
+  }
+
+  /** Queue a write for the next group commit; resolves once it is committed. */
+  private async submit<T>(action: string, enqueue: () => Promise<T>): Promise<T> {
     this.assertOpen();
     try {
-      return await this.queue.enqueue(work);
+      return await enqueue();
+    } catch (error) {
+      throw toPostgresError(error, action, this.pool.target);
+    }
+  }
+
+  private async readTransaction<T>(action: string, work: (db: PostgresQueryable) => Promise<T>): Promise<T> {
+    this.assertOpen();
+    try {
+      return await this.pool.transaction(work, { isolation: 'repeatable read', readOnly: true, retries: 0 });
     } catch (error) {
       throw toPostgresError(error, action, this.pool.target);
     }
@@ -493,6 +509,22 @@ export class PostgresSessionStore implements SessionStore {
 /** SQL `LIMIT NULL` is no limit; the parsed page says -1 for it. */
 function limitOf(page: ParsedPage): number | null {
   return page.limit === -1 ? null : page.limit;
+}
+
+function toHistoryEntry(row: HistoryRow): HistoryEntry {
+  return { role: row.role, content: decodeText(row.content), timestamp: row.timestamp };
+}
+
+function toInvocation(row: InvocationRow): Invocation {
+  return {
+    agent_name: decodeText(row.agent_name),
+    query: decodeText(row.query),
+    response: decodeNullableText(row.response),
+    success: row.success,
+    error_message: decodeNullableText(row.error_message),
+    duration_ms: row.duration_ms,
+    timestamp: row.timestamp,
+  };
 }
 
 function toSummary(row: SummaryRow): SessionSummary {
