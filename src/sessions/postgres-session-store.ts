@@ -47,6 +47,7 @@ import type {
 } from './session-record.js';
 import type { CleanupOptions, SessionStore, SessionStoreHealth } from './session-store.js';
 
+/** The pool options apply when `open` is given a URL (the store's own pool), not a shared pool. */
 export interface PostgresSessionStoreOptions extends PostgresPoolOptions {
   /** The clock for every timestamp the store writes (default: the system clock). */
   now?: () => Date;

@@ -18,6 +18,7 @@ describe('describePostgresUrl', () => {
     expect(describePostgresUrl('postgres:///sessions?host=/var/run/postgresql')).toBe(
       'postgres:///var/run/postgresql:5432/sessions',
     );
+    expect(describePostgresUrl('postgres:///sessions')).toBe('postgres://localhost:5432/sessions');
     expect(describePostgresUrl('not a url :: s3cret')).toBe('(unparsable DATABASE_URL)');
   });
 });
