@@ -1,14 +1,22 @@
 /**
  * @module bench/sessions
- * Session store throughput and read latency against Google ADK's `DatabaseSessionService` on SQLite,
- * with the same workload on both sides in the same run: durable appends and a 1,000-message read.
+ * Session store throughput and read latency: the SQLite store against Google ADK's `DatabaseSessionService`
+ * on SQLite, then the PostgreSQL store next to the SQLite store, each pair with the same workload in the
+ * same run: durable appends and a 1,000-message read.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { type Session as AdkSession, createEvent, DatabaseSessionService } from '@google/adk';
+import pg from 'pg';
+import { PostgresSessionStore } from '../src/sessions/postgres-session-store.js';
+import type { SessionStore } from '../src/sessions/session-store.js';
 import { SqliteSessionStore } from '../src/sessions/sqlite-session-store.js';
 import { type BenchSuite, measureInterleaved, ms, type Report, ratio } from './harness.js';
+
+/** The server's maintenance database; the bench creates its own database next to it and drops it after. */
+const BENCH_DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 const APP = 'bench';
 const MESSAGE =
@@ -58,9 +66,9 @@ async function runAppends(
   };
 }
 
-function ours(store: SqliteSessionStore): AppendTarget {
+function ours(store: SessionStore, name = 'SqliteSessionStore'): AppendTarget {
   return {
-    name: 'SqliteSessionStore',
+    name,
     async sessions(count) {
       const ids = await Promise.all(Array.from({ length: count }, (_, i) => store.createSession(`user${i}`)));
       return ids.map(
@@ -220,6 +228,7 @@ export const suite: BenchSuite = {
           'A single caller awaiting each append waits for one fsync per append (the first row).',
       );
       report.record('sessions', { appends: appendResults, get_session_1000: reads });
+      await comparePostgres(report, store);
     } finally {
       await store.close();
       await (service as unknown as { orm?: { close(): Promise<void> } }).orm?.close();
@@ -227,3 +236,178 @@ export const suite: BenchSuite = {
     }
   },
 };
+
+/** Run the same scenarios on several stores, rounds alternating between them; appends per second each. */
+async function compareAppends(
+  targets: AppendTarget[],
+  scenarios: { name: string; sessions: number; inFlight: number; appendsPerSession: number }[],
+): Promise<{ scenario: string; results: (Throughput & { rate: number })[] }[]> {
+  const out = [];
+  for (const scenario of scenarios) {
+    const appenders = [];
+    for (const target of targets) appenders.push(await target.sessions(scenario.sessions));
+    const totals = targets.map(() => ({ appends: 0, seconds: 0, failed: 0 }));
+    const share = Math.ceil(scenario.appendsPerSession / ROUNDS);
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const t of targets.keys()) {
+        const result = await runAppends(appenders[t]!, round * share, (round + 1) * share, scenario.inFlight);
+        totals[t]!.appends += result.appends;
+        totals[t]!.seconds += result.seconds;
+        totals[t]!.failed += result.failed;
+      }
+    }
+    out.push({
+      scenario: scenario.name,
+      results: totals.map((total) => ({ ...total, rate: total.appends / total.seconds })),
+    });
+  }
+  return out;
+}
+
+/** A fresh database on the bench server, or why there is none. */
+async function createBenchDatabase(): Promise<
+  { url: string; drop(): Promise<void> } | { unavailable: string }
+> {
+  const admin = async (sql: string) => {
+    const client = new pg.Client({ connectionString: BENCH_DATABASE_URL, connectionTimeoutMillis: 3000 });
+    client.on('error', () => {});
+    try {
+      await client.connect();
+      await client.query(sql);
+    } finally {
+      await client.end().catch(() => {});
+    }
+  };
+  const name = `bench_sessions_${randomBytes(4).toString('hex')}`;
+  try {
+    await admin(`CREATE DATABASE ${name}`);
+  } catch (error) {
+    return { unavailable: error instanceof Error ? error.message || error.constructor.name : String(error) };
+  }
+  const url = new URL(BENCH_DATABASE_URL);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
+
+/** The PostgreSQL store next to the SQLite store: same appends, same 1,000-message read, same run. */
+async function comparePostgres(report: Report, sqlite: SqliteSessionStore): Promise<void> {
+  report.section('Session store: PostgreSQL next to SQLite (durable appends, 1,000-message read)');
+  const database = await createBenchDatabase();
+  if ('unavailable' in database) {
+    report.text(`Skipped: no PostgreSQL server at ${BENCH_DATABASE_URL} (${database.unavailable}).`);
+    return;
+  }
+  const postgres = await PostgresSessionStore.open(database.url);
+  try {
+    const server = await serverSettings(database.url);
+    report.text(
+      `Both stores acknowledge an append only after its commit is durable, and both group-commit concurrent ` +
+        `writers. SQLite: WAL, synchronous=FULL, one file on the local disk. PostgreSQL: ${server}, on the same ` +
+        'machine over TCP loopback (a pool of 10 connections; one write transaction in flight at a time per store). ' +
+        `Rounds alternate the stores (${ROUNDS} rounds each), so the drift of the shared disk hits both alike.`,
+    );
+    const scenarios = [
+      { name: 'one session, one append at a time', sessions: 1, inFlight: 1, appendsPerSession: 1500 },
+      { name: 'one session, 64 appends in flight', sessions: 1, inFlight: 64, appendsPerSession: 15_000 },
+      {
+        name: '20 sessions in parallel, one append at a time each',
+        sessions: 20,
+        inFlight: 1,
+        appendsPerSession: 150,
+      },
+      {
+        name: '20 sessions in parallel, 16 in flight each',
+        sessions: 20,
+        inFlight: 16,
+        appendsPerSession: 750,
+      },
+    ];
+    const appends = await compareAppends(
+      [ours(sqlite, 'SqliteSessionStore'), ours(postgres, 'PostgresSessionStore')],
+      scenarios,
+    );
+    report.table(
+      ['workload', 'SQLite appends/s', 'PostgreSQL appends/s', 'PostgreSQL / SQLite'],
+      appends.map(({ scenario, results: [lite, post] }) => [
+        scenario,
+        Math.round(lite!.rate),
+        `${Math.round(post!.rate)}${post!.failed > 0 ? ` (${post!.failed} failed)` : ''}`,
+        ratio(post!.rate, lite!.rate),
+      ]),
+    );
+
+    const ids = {
+      sqlite: await sqlite.createSession('reader'),
+      postgres: await postgres.createSession('reader'),
+    };
+    for (const [name, store] of [
+      ['sqlite', sqlite],
+      ['postgres', postgres],
+    ] as const) {
+      await Promise.all(
+        Array.from({ length: 1000 }, (_, i) =>
+          store.addToHistory(ids[name], i % 2 === 0 ? 'user' : 'assistant', `${i} ${MESSAGE}`),
+        ),
+      );
+    }
+    const counts = { sqlite: 0, postgres: 0 };
+    const reads = await measureInterleaved(
+      {
+        sqlite: async () => {
+          counts.sqlite = (await sqlite.getSession(ids.sqlite)).conversation_history.length;
+        },
+        postgres: async () => {
+          counts.postgres = (await postgres.getSession(ids.postgres)).conversation_history.length;
+        },
+      },
+      { iterations: 200, warmup: 10 },
+    );
+    report.text(
+      `getSession of a 1,000-message session, interleaved (SQLite, PostgreSQL, ...), 200 each after 10 warm-up ` +
+        `reads; SQLite returned ${counts.sqlite} messages, PostgreSQL ${counts.postgres}.`,
+    );
+    report.table(
+      ['store', 'median', 'p99', 'mean'],
+      [
+        [
+          'SqliteSessionStore.getSession',
+          ms(reads.sqlite!.median),
+          ms(reads.sqlite!.p99),
+          ms(reads.sqlite!.mean),
+        ],
+        [
+          'PostgresSessionStore.getSession',
+          ms(reads.postgres!.median),
+          ms(reads.postgres!.p99),
+          ms(reads.postgres!.mean),
+        ],
+        ['PostgreSQL / SQLite (median)', ratio(reads.postgres!.median, reads.sqlite!.median), '', ''],
+      ],
+    );
+    report.record('sessions_postgres', { server, appends, get_session_1000: reads });
+  } finally {
+    await postgres.close();
+    await database.drop();
+  }
+}
+
+/** The server settings that decide what a commit costs. */
+async function serverSettings(url: string): Promise<string> {
+  const client = new pg.Client(url);
+  await client.connect();
+  try {
+    const { rows } = await client.query<{
+      version: string;
+      fsync: string;
+      wal_sync_method: string;
+      synchronous_commit: string;
+    }>(
+      `SELECT current_setting('server_version') AS version, current_setting('fsync') AS fsync,
+         current_setting('wal_sync_method') AS wal_sync_method, current_setting('synchronous_commit') AS synchronous_commit`,
+    );
+    const row = rows[0]!;
+    return `PostgreSQL ${row.version}, fsync=${row.fsync}, wal_sync_method=${row.wal_sync_method}, synchronous_commit=${row.synchronous_commit}`;
+  } finally {
+    await client.end();
+  }
+}

@@ -35,6 +35,14 @@ const getOptionsValidator = compileValidator(GetSessionOptionsSchema, 'session r
 const listQueryValidator = compileValidator(SessionListQuerySchema, 'session list query');
 const cleanupValidator = compileValidator(CleanupOptionsSchema, 'cleanup options');
 
+/** What every backend answers for a session id it does not hold. */
+export function sessionNotFound(sessionId: string): AppError {
+  return new AppError(
+    'session_not_found',
+    `Session ${sessionId} not found: it never existed, was deleted, or was removed by retention.`,
+  );
+}
+
 /**
  * An optional options object as validators see it: `undefined` is `{}`, and keys set to `undefined`
  * are dropped, as JSON would, so `{limit: undefined}` means "no limit".

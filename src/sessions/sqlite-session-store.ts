@@ -21,6 +21,7 @@ import {
   parseSessionCreation,
   parseSessionId,
   parseStatus,
+  sessionNotFound,
 } from './session-input.js';
 import type {
   CleanupResult,
@@ -96,7 +97,7 @@ export class SqliteSessionStore implements SessionStore {
     // One read transaction: the session, its history and its invocations are one consistent snapshot.
     this.readSession = db.transaction((sessionId: string, history: ParsedPage, invocations: ParsedPage) => {
       const row = this.statements.selectSession.get(sessionId) as SessionRow | undefined;
-      if (row === undefined) throw notFound(sessionId);
+      if (row === undefined) throw sessionNotFound(sessionId);
       return {
         ...toSummary(row),
         conversation_history: this.statements.selectHistory.all(
@@ -147,7 +148,7 @@ export class SqliteSessionStore implements SessionStore {
     const id = parseSessionId(sessionId);
     const value = parseStatus(status);
     await this.write('update the session status', () => {
-      if (this.statements.setStatus.run(value, this.timestamp(), id).changes === 0) throw notFound(id);
+      if (this.statements.setStatus.run(value, this.timestamp(), id).changes === 0) throw sessionNotFound(id);
     });
   }
 
@@ -218,7 +219,7 @@ export class SqliteSessionStore implements SessionStore {
     const id = parseSessionId(sessionId);
     return this.read('read the session version', () => {
       const row = this.statements.selectVersion.get(id) as { version: number } | undefined;
-      if (row === undefined) throw notFound(id);
+      if (row === undefined) throw sessionNotFound(id);
       return row.version;
     });
   }
@@ -249,7 +250,7 @@ export class SqliteSessionStore implements SessionStore {
   async deleteSession(sessionId: string): Promise<void> {
     const id = parseSessionId(sessionId);
     await this.write('delete the session', () => {
-      if (this.statements.deleteSession.run(id).changes === 0) throw notFound(id);
+      if (this.statements.deleteSession.run(id).changes === 0) throw sessionNotFound(id);
     });
   }
 
@@ -330,12 +331,12 @@ export class SqliteSessionStore implements SessionStore {
   /** Mark the session updated now, inside the write; throws `session_not_found` before anything is written. */
   private touch(sessionId: string): string {
     const now = this.timestamp();
-    if (this.statements.touchSession.run(now, sessionId).changes === 0) throw notFound(sessionId);
+    if (this.statements.touchSession.run(now, sessionId).changes === 0) throw sessionNotFound(sessionId);
     return now;
   }
 
   private assertExists(sessionId: string): void {
-    if (this.statements.sessionExists.get(sessionId) === undefined) throw notFound(sessionId);
+    if (this.statements.sessionExists.get(sessionId) === undefined) throw sessionNotFound(sessionId);
   }
 
   private assertOpen(): void {
@@ -436,13 +437,6 @@ function prepareStatements(db: SqliteConnection) {
     countInvocations: db.prepare(`SELECT count(*) AS n FROM agent_invocations WHERE ${idsIn}`),
     deleteSessions: db.prepare(`DELETE FROM sessions WHERE ${idsIn}`),
   };
-}
-
-function notFound(sessionId: string): AppError {
-  return new AppError(
-    'session_not_found',
-    `Session ${sessionId} not found: it never existed, was deleted, or was removed by retention.`,
-  );
 }
 
 function toSummary(row: SessionRow): SessionSummary {

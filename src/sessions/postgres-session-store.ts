@@ -1,0 +1,541 @@
+/**
+ * @module sessions/postgres-session-store
+ * The session store on PostgreSQL, for several replicas sharing one database: the SQLite store's tables
+ * and behaviour, with writes group-committed (concurrent callers share one commit, each acknowledged only
+ * after it; consecutive appends become one statement) and every read one snapshot: a single statement, or
+ * for a whole session a read-only repeatable-read transaction.
+ */
+import { randomUUID } from 'node:crypto';
+import { AppError } from '../errors.js';
+import { applyPostgresMigrations } from '../postgres/migration-runner.js';
+import { POSTGRES_MIGRATIONS } from '../postgres/migrations.js';
+import { openPostgresDatabase } from '../postgres/postgres-database.js';
+import { toPostgresError } from '../postgres/postgres-error.js';
+import { type CombinedWrite, PostgresGroupCommit } from '../postgres/postgres-group-commit.js';
+import type { PostgresPool, PostgresPoolOptions, PostgresQueryable } from '../postgres/postgres-pool.js';
+import { decodeNullableText, decodeText, encodeNullableText, encodeText } from '../postgres/postgres-text.js';
+import {
+  type ParsedPage,
+  parseCleanup,
+  parseContext,
+  parseGetSessionOptions,
+  parseHistoryEntry,
+  parseInvocation,
+  parseListQuery,
+  parsePage,
+  parseSessionCreation,
+  parseSessionId,
+  parseStatus,
+  sessionNotFound,
+} from './session-input.js';
+import type {
+  CleanupResult,
+  ContextInput,
+  GetSessionOptions,
+  HistoryEntry,
+  Invocation,
+  InvocationInput,
+  MessageRole,
+  Page,
+  Session,
+  SessionContext,
+  SessionList,
+  SessionListQuery,
+  SessionMetadata,
+  SessionStatus,
+  SessionSummary,
+} from './session-record.js';
+import type { CleanupOptions, SessionStore, SessionStoreHealth } from './session-store.js';
+
+/** The pool options apply when `open` is given a URL (the store's own pool), not a shared pool. */
+export interface PostgresSessionStoreOptions extends PostgresPoolOptions {
+  /** The clock for every timestamp the store writes (default: the system clock). */
+  now?: () => Date;
+  /** Most writes per group transaction (default 512). */
+  maxBatchSize?: number;
+}
+
+/** Retention deletes and expires in chunks, so appends interleave with a large cleanup. */
+const CLEANUP_CHUNK = 500;
+
+/** A timestamptz as the API writes it: ISO-8601 UTC with milliseconds, like the SQLite store's text. */
+function iso(column: string): string {
+  return `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+}
+
+interface SummaryRow {
+  session_id: string;
+  user_id: string;
+  created_at: string;
+  updated_at: string;
+  status: SessionStatus;
+  /** json columns arrive parsed. */
+  metadata: SessionMetadata;
+  last_agent_called: string | null;
+}
+
+interface SessionRow extends SummaryRow {
+  last_query: string | null;
+  last_response: string | null;
+  context_updated_at: string | null;
+}
+
+interface HistoryRow {
+  role: MessageRole;
+  content: string;
+  timestamp: string;
+}
+
+type InvocationRow = Invocation;
+
+const SUMMARY_COLUMNS = `s.session_id, s.user_id, ${iso('s.created_at')} AS created_at,
+  ${iso('s.updated_at')} AS updated_at, s.status, s.metadata, c.last_agent_called`;
+
+const SESSION_SQL = `SELECT ${SUMMARY_COLUMNS}, c.last_query, c.last_response,
+    ${iso('c.updated_at')} AS context_updated_at
+  FROM sessions s LEFT JOIN session_context c ON c.session_id = s.session_id WHERE s.session_id = $1`;
+
+const HISTORY_COLUMNS = `role, content, ${iso('timestamp')} AS timestamp`;
+const INVOCATION_COLUMNS = `agent_name, query, response, success, error_message,
+  duration_ms::float8 AS duration_ms, ${iso('timestamp')} AS timestamp`;
+
+/** A page of a session's messages or invocations, in insertion order. */
+function pageSql(table: string, columns: string): string {
+  return `SELECT ${columns} FROM ${table} WHERE session_id = $1 ORDER BY id LIMIT $2 OFFSET $3`;
+}
+
+/**
+ * The page with the session's existence in one statement: no rows means no such session, one row of NULLs
+ * a page without entries.
+ */
+function pageOfSessionSql(table: string, columns: string): string {
+  return `SELECT p.* FROM sessions s LEFT JOIN LATERAL (SELECT id, ${columns} FROM ${table}
+      WHERE session_id = s.session_id ORDER BY id LIMIT $2 OFFSET $3) p ON true
+    WHERE s.session_id = $1 ORDER BY p.id`;
+}
+
+const HISTORY_PAGE_SQL = pageSql('conversation_history', HISTORY_COLUMNS);
+const INVOCATIONS_PAGE_SQL = pageSql('agent_invocations', INVOCATION_COLUMNS);
+const HISTORY_SQL = pageOfSessionSql('conversation_history', HISTORY_COLUMNS);
+const INVOCATIONS_SQL = pageOfSessionSql('agent_invocations', INVOCATION_COLUMNS);
+
+const CONTEXT_SQL = `SELECT c.last_agent_called, c.last_query, c.last_response, ${iso('c.updated_at')} AS updated_at
+  FROM sessions s LEFT JOIN session_context c ON c.session_id = s.session_id WHERE s.session_id = $1`;
+
+/** Every change to a session bumps its version (read by getSessionVersion for caching and ETags). */
+const TOUCH = `touched AS (UPDATE sessions SET updated_at = $2::timestamptz, version = version + 1
+  WHERE session_id = $1 RETURNING session_id)`;
+
+const UPSERT_CONTEXT = `INSERT INTO session_context (session_id, last_agent_called, last_query, last_response, updated_at)
+  SELECT session_id, $3::text, $4::text, $5::text, $2::timestamptz FROM touched
+  ON CONFLICT (session_id) DO UPDATE SET last_agent_called = excluded.last_agent_called,
+    last_query = excluded.last_query, last_response = excluded.last_response, updated_at = excluded.updated_at`;
+
+const SQL = {
+  insertSession: `INSERT INTO sessions (session_id, user_id, created_at, updated_at, status, metadata)
+    VALUES ($1, $2, $3, $3, 'active', $4)`,
+  setStatus: `UPDATE sessions SET status = $1, updated_at = $2, version = version + 1 WHERE session_id = $3`,
+  // Consecutive appends run as one statement: $1..$3 are parallel arrays, one element per call. The session
+  // rows are updated (and so locked) first, then the messages are inserted in call order: ids follow the
+  // order of the calls, and appends to one session are numbered in commit order across replicas.
+  insertMessages: `WITH input AS (
+      SELECT session_id COLLATE "C" AS session_id, role, content, n
+      FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS t (session_id, role, content, n)),
+    touched AS (UPDATE sessions s SET updated_at = $4::timestamptz, version = s.version + x.changes
+      FROM (SELECT session_id, count(*) AS changes FROM input GROUP BY session_id) x
+      WHERE s.session_id = x.session_id RETURNING s.session_id)
+    INSERT INTO conversation_history (session_id, role, content, timestamp)
+    SELECT i.session_id, i.role, i.content, $4::timestamptz FROM input i JOIN touched t ON t.session_id = i.session_id
+    ORDER BY i.n
+    RETURNING session_id`,
+  trackInvocation: `WITH ${TOUCH},
+    invocation AS (INSERT INTO agent_invocations
+        (session_id, agent_name, query, response, success, error_message, duration_ms, timestamp)
+      SELECT session_id, $3::text, $4::text, $5::text, $6::boolean, $7::text, $8::bigint, $2::timestamptz
+      FROM touched),
+    context AS (INSERT INTO session_context (session_id, last_agent_called, last_query, last_response, updated_at)
+      SELECT session_id, $3::text, $4::text, $5::text, $2::timestamptz FROM touched WHERE $6::boolean
+      ON CONFLICT (session_id) DO UPDATE SET last_agent_called = excluded.last_agent_called,
+        last_query = excluded.last_query, last_response = excluded.last_response, updated_at = excluded.updated_at)
+    SELECT count(*)::int AS n FROM touched`,
+  updateContext: `WITH ${TOUCH} ${UPSERT_CONTEXT}`,
+  selectVersion: 'SELECT version::float8 AS version FROM sessions WHERE session_id = $1',
+  deleteSession: 'DELETE FROM sessions WHERE session_id = $1',
+  // The conditions are repeated outside the subquery: a session touched meanwhile is re-checked, not expired.
+  expireIdle: `UPDATE sessions SET status = 'expired', updated_at = $1, version = version + 1
+    WHERE status = 'active' AND updated_at < $2 AND session_id IN
+      (SELECT session_id FROM sessions WHERE status = 'active' AND updated_at < $2 LIMIT $3 FOR UPDATE SKIP LOCKED)`,
+  // Counts read the statement's snapshot, taken before the cascade removes the rows.
+  deleteOld: `WITH gone AS (DELETE FROM sessions WHERE status IN ('completed', 'expired') AND updated_at < $1
+      AND session_id IN (SELECT session_id FROM sessions WHERE status IN ('completed', 'expired')
+        AND updated_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)
+      RETURNING session_id)
+    SELECT (SELECT count(*) FROM gone)::int AS sessions,
+      (SELECT count(*) FROM conversation_history WHERE session_id IN (SELECT session_id FROM gone))::int AS messages,
+      (SELECT count(*) FROM agent_invocations WHERE session_id IN (SELECT session_id FROM gone))::int AS invocations`,
+  schemaVersion: 'SELECT COALESCE(MAX(version), 0) AS version FROM schema_migrations',
+} as const;
+
+function listSql(byUser: boolean, byStatus: boolean): string {
+  const conditions = [byUser ? 's.user_id = $3' : '', byStatus ? `s.status = $${byUser ? 4 : 3}` : ''];
+  const filter = conditions.filter(Boolean);
+  const where = filter.length === 0 ? '' : `WHERE ${filter.join(' AND ')}`;
+  // One statement, so the page and the total come from the same snapshot.
+  return `SELECT (SELECT count(*) FROM sessions s ${where})::float8 AS total,
+    (SELECT COALESCE(json_agg(json_build_array(p.session_id, p.user_id, p.created_at, p.updated_at, p.status,
+        p.metadata, p.last_agent_called) ORDER BY p.sort_updated DESC, p.session_id), '[]')
+     FROM (SELECT ${SUMMARY_COLUMNS}, s.updated_at AS sort_updated
+           FROM sessions s LEFT JOIN session_context c ON c.session_id = s.session_id ${where}
+           ORDER BY s.updated_at DESC, s.session_id LIMIT $1 OFFSET $2) p) AS sessions`;
+}
+
+const LIST_SQL = new Map(
+  [false, true].flatMap((byUser) =>
+    [false, true].map((byStatus) => [`${byUser}:${byStatus}`, listSql(byUser, byStatus)] as const),
+  ),
+);
+
+interface AppendCall {
+  id: string;
+  role: MessageRole;
+  content: string;
+}
+
+type ListedSession = [string, string, string, string, SessionStatus, SessionMetadata, string | null];
+
+export class PostgresSessionStore implements SessionStore {
+  readonly backend = 'postgresql';
+  private readonly queue: PostgresGroupCommit;
+  private readonly now: () => Date;
+  private closed = false;
+
+  private constructor(
+    private readonly pool: PostgresPool,
+    private readonly ownsPool: boolean,
+    options: PostgresSessionStoreOptions,
+  ) {
+    this.now = options.now ?? (() => new Date());
+    this.queue = new PostgresGroupCommit(pool, { maxBatchSize: options.maxBatchSize });
+  }
+
+  /**
+   * Open the store on a database, applying pending migrations first (under an advisory lock, so replicas
+   * starting together migrate once). Given a URL, the store opens its own pool and closes it in `close()`;
+   * given a `PostgresPool` (shared with the registry store), it leaves the pool to its owner.
+   * Throws `database_unavailable` when the database cannot be reached or migrated.
+   */
+  static async open(
+    database: string | PostgresPool,
+    options: PostgresSessionStoreOptions = {},
+  ): Promise<PostgresSessionStore> {
+    if (typeof database === 'string') {
+      const { pool } = await openPostgresDatabase(database, { ...options, now: undefined });
+      return new PostgresSessionStore(pool, true, options);
+    }
+    await applyPostgresMigrations(database, POSTGRES_MIGRATIONS);
+    return new PostgresSessionStore(database, false, options);
+  }
+
+  async createSession(userId: string, metadata?: SessionMetadata): Promise<string> {
+    const input = parseSessionCreation(userId, metadata);
+    const sessionId = randomUUID();
+    await this.write('create the session', async (db) => {
+      await db.query(SQL.insertSession, [
+        sessionId,
+        encodeText(input.userId),
+        this.timestamp(),
+        input.metadataJson,
+      ]);
+    });
+    return sessionId;
+  }
+
+  async getSession(sessionId: string, options?: GetSessionOptions): Promise<Session> {
+    const id = parseSessionId(sessionId);
+    const pages = parseGetSessionOptions(options);
+    const key = encodeText(id);
+    // One snapshot for the session, its messages and its invocations, as SQLite's read transaction.
+    return this.readTransaction('read the session', async (db) => {
+      const row = (await db.query<SessionRow>(SESSION_SQL, [key])).rows[0];
+      if (row === undefined) throw sessionNotFound(id);
+      const page = (p: ParsedPage) => [key, limitOf(p), p.offset];
+      const history = await db.query<HistoryRow>(HISTORY_PAGE_SQL, page(pages.history));
+      const invocations = await db.query<InvocationRow>(INVOCATIONS_PAGE_SQL, page(pages.invocations));
+      return {
+        ...toSummary(row),
+        conversation_history: history.rows.map(toHistoryEntry),
+        agents_invoked: invocations.rows.map(toInvocation),
+        context: {
+          last_agent_called: decodeNullableText(row.last_agent_called),
+          last_query: decodeNullableText(row.last_query),
+          last_response: decodeNullableText(row.last_response),
+          updated_at: row.context_updated_at,
+        },
+      };
+    });
+  }
+
+  async updateSessionStatus(sessionId: string, status: SessionStatus): Promise<void> {
+    const id = parseSessionId(sessionId);
+    const value = parseStatus(status);
+    await this.write('update the session status', async (db) => {
+      const result = await db.query(SQL.setStatus, [value, this.timestamp(), encodeText(id)]);
+      if (result.rowCount === 0) throw sessionNotFound(id);
+    });
+  }
+
+  async trackInvocation(sessionId: string, invocation: InvocationInput): Promise<void> {
+    const id = parseSessionId(sessionId);
+    const input = parseInvocation(invocation);
+    await this.write('track the invocation', async (db) => {
+      const { rows } = await db.query<{ n: number }>(SQL.trackInvocation, [
+        encodeText(id),
+        this.timestamp(),
+        encodeText(input.agent_name),
+        encodeText(input.query),
+        encodeNullableText(input.response),
+        input.success,
+        encodeNullableText(input.error_message),
+        input.duration_ms,
+      ]);
+      if (rows[0]?.n === 0) throw sessionNotFound(id);
+    });
+  }
+
+  async addToHistory(sessionId: string, role: MessageRole, content: string): Promise<void> {
+    const id = parseSessionId(sessionId);
+    const entry = parseHistoryEntry(role, content);
+    await this.submit('add the message', () =>
+      this.queue.enqueueCombined(this.appendMessages, { id, role: entry.role, content: entry.content }),
+    );
+  }
+
+  async getConversationHistory(sessionId: string, page?: Page): Promise<HistoryEntry[]> {
+    const id = parseSessionId(sessionId);
+    const parsed = parsePage(page);
+    const rows = await this.read<HistoryRow | { role: null }>('read the history', HISTORY_SQL, [
+      encodeText(id),
+      limitOf(parsed),
+      parsed.offset,
+    ]);
+    if (rows.length === 0) throw sessionNotFound(id);
+    return rows.flatMap((row) => (row.role === null ? [] : [toHistoryEntry(row)]));
+  }
+
+  async getInvocations(sessionId: string, page?: Page): Promise<Invocation[]> {
+    const id = parseSessionId(sessionId);
+    const parsed = parsePage(page);
+    const rows = await this.read<InvocationRow | { agent_name: null }>(
+      'read the invocations',
+      INVOCATIONS_SQL,
+      [encodeText(id), limitOf(parsed), parsed.offset],
+    );
+    if (rows.length === 0) throw sessionNotFound(id);
+    return rows.flatMap((row) => (row.agent_name === null ? [] : [toInvocation(row)]));
+  }
+
+  async updateContext(sessionId: string, context: ContextInput): Promise<void> {
+    const id = parseSessionId(sessionId);
+    const input = parseContext(context);
+    await this.write('update the context', async (db) => {
+      const result = await db.query(SQL.updateContext, [
+        encodeText(id),
+        this.timestamp(),
+        encodeNullableText(input.last_agent_called),
+        encodeNullableText(input.last_query),
+        encodeNullableText(input.last_response),
+      ]);
+      if (result.rowCount === 0) throw sessionNotFound(id);
+    });
+  }
+
+  async getSessionVersion(sessionId: string): Promise<number> {
+    const id = parseSessionId(sessionId);
+    const rows = await this.read<{ version: number }>('read the session version', SQL.selectVersion, [
+      encodeText(id),
+    ]);
+    if (rows[0] === undefined) throw sessionNotFound(id);
+    return rows[0].version;
+  }
+
+  async getContext(sessionId: string): Promise<SessionContext> {
+    const id = parseSessionId(sessionId);
+    const rows = await this.read<SessionContext>('read the context', CONTEXT_SQL, [encodeText(id)]);
+    const row = rows[0];
+    if (row === undefined) throw sessionNotFound(id);
+    return {
+      last_agent_called: decodeNullableText(row.last_agent_called),
+      last_query: decodeNullableText(row.last_query),
+      last_response: decodeNullableText(row.last_response),
+      updated_at: row.updated_at,
+    };
+  }
+
+  async listSessions(query?: SessionListQuery): Promise<SessionList> {
+    const input = parseListQuery(query);
+    const values: unknown[] = [input.limit, input.offset];
+    if (input.user_id !== undefined) values.push(encodeText(input.user_id));
+    if (input.status !== undefined) values.push(input.status);
+    const sql = LIST_SQL.get(`${input.user_id !== undefined}:${input.status !== undefined}`)!;
+    const rows = await this.read<{ total: number; sessions: ListedSession[] }>('list sessions', sql, values);
+    const { total, sessions } = rows[0]!;
+    return {
+      total,
+      sessions: sessions.map(
+        ([session_id, user_id, created_at, updated_at, status, metadata, last_agent_called]) =>
+          toSummary({ session_id, user_id, created_at, updated_at, status, metadata, last_agent_called }),
+      ),
+    };
+  }
+
+  async deleteSession(sessionId: string): Promise<void> {
+    const id = parseSessionId(sessionId);
+    await this.write('delete the session', async (db) => {
+      if ((await db.query(SQL.deleteSession, [encodeText(id)])).rowCount === 0) throw sessionNotFound(id);
+    });
+  }
+
+  async cleanupOldSessions(days?: number, options?: CleanupOptions): Promise<CleanupResult> {
+    const input = parseCleanup(days, options);
+    const result: CleanupResult = {
+      deleted_sessions: 0,
+      deleted_messages: 0,
+      deleted_invocations: 0,
+      expired_sessions: 0,
+    };
+    const action = 'clean up old sessions';
+    // Expire first: a session expired now is deleted by a run `days` later, not by this one.
+    for (let changed = CLEANUP_CHUNK; changed === CLEANUP_CHUNK; ) {
+      changed = await this.write(action, async (db) => {
+        const now = this.now();
+        const idleSince = new Date(now.getTime() - input.idleTimeoutMinutes * 60_000).toISOString();
+        return (await db.query(SQL.expireIdle, [now.toISOString(), idleSince, CLEANUP_CHUNK])).rowCount;
+      });
+      result.expired_sessions += changed;
+    }
+    for (let deleted = CLEANUP_CHUNK; deleted === CLEANUP_CHUNK; ) {
+      const chunk = await this.write(action, async (db) => {
+        const cutoff = new Date(this.now().getTime() - input.days * 86_400_000).toISOString();
+        const { rows } = await db.query<{ sessions: number; messages: number; invocations: number }>(
+          SQL.deleteOld,
+          [cutoff, CLEANUP_CHUNK],
+        );
+        return rows[0]!;
+      });
+      deleted = chunk.sessions;
+      result.deleted_sessions += chunk.sessions;
+      result.deleted_messages += chunk.messages;
+      result.deleted_invocations += chunk.invocations;
+    }
+    return result;
+  }
+
+  async health(): Promise<SessionStoreHealth> {
+    const base: SessionStoreHealth = { status: 'ok', backend: this.backend, database: this.pool.target };
+    if (this.closed) return { ...base, status: 'unavailable', error: 'The session store is closed.' };
+    const detail = () => ({ pool: this.pool.stats(), pending_writes: this.queue.size });
+    try {
+      const { rows } = await this.pool.query<{ version: number }>(SQL.schemaVersion);
+      return { ...base, schema_version: rows[0]!.version, ...detail() };
+    } catch (error) {
+      const { message } = toPostgresError(error, 'check the database', this.pool.target);
+      return { ...base, status: 'unavailable', error: message, ...detail() };
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.queue.drain();
+    if (this.ownsPool) await this.pool.end();
+  }
+
+  /** The hot path: appends queued together become one statement. */
+  private readonly appendMessages: CombinedWrite<AppendCall, void> = {
+    runMany: async (db, calls) => {
+      const { rows } = await db.query<{ session_id: string }>(SQL.insertMessages, [
+        calls.map((call) => encodeText(call.id)),
+        calls.map((call) => call.role),
+        calls.map((call) => encodeText(call.content)),
+        this.timestamp(),
+      ]);
+      const touched = new Set(rows.map((row) => row.session_id));
+      return calls.map((call) =>
+        touched.has(encodeText(call.id)) ? { value: undefined } : { refused: sessionNotFound(call.id) },
+      );
+    },
+  };
+
+  private timestamp(): string {
+    return this.now().toISOString();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new AppError('database_unavailable', 'The session store is closed.');
+  }
+
+  private write<T>(action: string, work: (db: PostgresQueryable) => Promise<T>): Promise<T> {
+    return this.submit(action, () => this.queue.enqueue(work));
+  }
+
+  /** Queue a write for the next group commit; resolves once it is committed. */
+  private async submit<T>(action: string, enqueue: () => Promise<T>): Promise<T> {
+    this.assertOpen();
+    try {
+      return await enqueue();
+    } catch (error) {
+      throw toPostgresError(error, action, this.pool.target);
+    }
+  }
+
+  private async readTransaction<T>(action: string, work: (db: PostgresQueryable) => Promise<T>): Promise<T> {
+    this.assertOpen();
+    try {
+      return await this.pool.transaction(work, { isolation: 'repeatable read', readOnly: true, retries: 0 });
+    } catch (error) {
+      throw toPostgresError(error, action, this.pool.target);
+    }
+  }
+
+  private async read<Row>(action: string, sql: string, values: readonly unknown[]): Promise<Row[]> {
+    this.assertOpen();
+    try {
+      return (await this.pool.query<Row>(sql, values)).rows;
+    } catch (error) {
+      throw toPostgresError(error, action, this.pool.target);
+    }
+  }
+}
+
+/** SQL `LIMIT NULL` is no limit; the parsed page says -1 for it. */
+function limitOf(page: ParsedPage): number | null {
+  return page.limit === -1 ? null : page.limit;
+}
+
+function toHistoryEntry(row: HistoryRow): HistoryEntry {
+  return { role: row.role, content: decodeText(row.content), timestamp: row.timestamp };
+}
+
+function toInvocation(row: InvocationRow): Invocation {
+  return {
+    agent_name: decodeText(row.agent_name),
+    query: decodeText(row.query),
+    response: decodeNullableText(row.response),
+    success: row.success,
+    error_message: decodeNullableText(row.error_message),
+    duration_ms: row.duration_ms,
+    timestamp: row.timestamp,
+  };
+}
+
+function toSummary(row: SummaryRow): SessionSummary {
+  return {
+    session_id: row.session_id,
+    user_id: decodeText(row.user_id),
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+    status: row.status,
+    metadata: row.metadata,
+    last_agent_called: decodeNullableText(row.last_agent_called),
+  };
+}
