@@ -3,6 +3,7 @@
  * Validation of what callers pass to a `SessionStore`, shared by every backend so they refuse the same
  * input with the same message. Validators are compiled once from the schemas in `session-record.ts`.
  */
+import { AppError } from '../errors.js';
 import { assertJsonValue, BODY_LIMITS } from '../safe-json.js';
 import { compileValidator } from '../schema-validator.js';
 import {
