@@ -76,14 +76,10 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'export': {
-      const store = new FileStore({ dataDir: config.dataDir });
-      await store.open();
-      try {
-        const { document } = await store.load();
-        process.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
-      } finally {
-        await store.close();
-      }
+      // Reads only, without the lock: safe while a service runs, and it never moves a bad file aside.
+      const { document, unusable } = await new FileStore({ dataDir: config.dataDir }).inspect();
+      for (const problem of unusable) process.stderr.write(`agent-registry: unusable: ${problem}\n`);
+      process.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
       return 0;
     }
     case 'repair': {

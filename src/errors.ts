@@ -17,6 +17,8 @@ export const ERROR_STATUS = {
   agent_not_found: 404,
   session_not_found: 404,
   agent_exists: 409,
+  version_conflict: 409,
+  history_expired: 410,
   misdirected_request: 421,
   payload_too_large: 413,
   unsupported_media_type: 415,

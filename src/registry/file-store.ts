@@ -1,19 +1,21 @@
 /**
  * @module registry/file-store
- * The registry's embedded backend: one JSON file in DATA_DIR, replaced atomically and durably on every save,
- * with the previous version kept as `.backup`. A corrupt or invalid file is moved aside (never deleted) and
- * the store falls back to the backup, then to an empty registry, reporting what happened.
+ * The registry's embedded backend: one JSON file in DATA_DIR (the seed's format), replaced atomically and
+ * durably, with the previous version kept as `.backup`. Changes requested while a save is running are
+ * coalesced into the next one (group commit): each caller is answered once the save holding its change is
+ * on disk, and a failed save fails every change in it and leaves memory and the file unchanged.
+ *
+ * At load, a corrupt file is moved aside (never deleted) and the store falls back to the backup, then to an
+ * empty registry; a record that fails validation is set aside while every other one loads.
  */
 import path from 'node:path';
 import { AppError, messageOf, systemErrorCode } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
-import { compileValidator } from '../schema-validator.js';
 import { SerialQueue } from '../serial-queue.js';
 import {
   type AgentRecord,
   REGISTRY_FORMAT_VERSION,
   type RegistryDocument,
-  RegistryEnvelopeSchema,
   validateAgentRecord,
 } from './agent-record.js';
 import { DataDirLock } from './data-dir-lock.js';
@@ -27,16 +29,30 @@ import {
   replaceWithCopy,
   syncDirectory,
 } from './durable-file.js';
-import type {
-  RecoveryEvent,
-  RegistryLoadResult,
-  RegistryStore,
-  RegistryStoreHealth,
-  RejectedRecord,
+import { emptyDocument, type RegistryFileContents, readRegistryFile, storageError } from './registry-file.js';
+import {
+  agentExists,
+  agentNotFound,
+  type ChangePage,
+  type ChangeType,
+  historyExpired,
+  type RecoveryEvent,
+  type RegistryChange,
+  type RegistryLoadResult,
+  type RegistrySnapshot,
+  type RegistryStore,
+  type RegistryStoreHealth,
+  type RejectedRecord,
+  type StoredAgent,
+  versionConflict,
 } from './registry-store.js';
 
 export const REGISTRY_FILE = 'registry_config.json';
 export const BACKUP_SUFFIX = '.backup';
+/** Changes kept for the change feed; older `since` values get `history_expired`. */
+export const DEFAULT_CHANGES_KEPT = 10_000;
+/** The most changes one save carries. */
+const MAX_BATCH = 1024;
 
 export interface FileStoreOptions {
   dataDir: string;
@@ -46,38 +62,72 @@ export interface FileStoreOptions {
   /** Filesystem calls; tests inject failures here. */
   fs?: DurableFs;
   now?: () => Date;
+  /** Changes kept for `changesSince` (default 10,000). */
+  changesKept?: number;
 }
 
-const validateEnvelope = compileValidator(RegistryEnvelopeSchema, 'registry file');
 const COMMA = Buffer.from(',');
 const CLOSE_AGENTS = Buffer.from('\n  }\n}\n');
 const CLOSE_EMPTY_AGENTS = Buffer.from('}\n}\n');
 
-/** Why a file could not be used, or the document it holds and the records that failed validation. */
-type ReadOutcome =
-  | { kind: 'ok'; document: RegistryDocument; rejected: RejectedRecord[] }
-  | { kind: 'missing' }
-  | { kind: 'bad'; reason: string };
+/** A change waiting for the next save. */
+interface PendingChange {
+  kind: 'insert' | 'update' | 'remove';
+  name: string;
+  record?: AgentRecord;
+  expectedVersion?: number;
+  resolve(change: RegistryChange): void;
+  reject(error: unknown): void;
+}
+
+/** A change accepted into a batch, before its save. */
+interface Accepted {
+  pending: PendingChange;
+  type: ChangeType;
+  next: StoredAgent | null;
+  version: number;
+  record: AgentRecord | null;
+}
 
 export class FileStore implements RegistryStore {
   readonly backend = 'file';
+  /** One process per data directory (the lock): nothing else changes the file. */
+  readonly shared = false;
   readonly path: string;
   readonly backupPath: string;
   private readonly dataDir: string;
   private readonly logger: Logger;
   private readonly fs: DurableFs;
   private readonly now: () => Date;
+  private readonly changesKept: number;
   private lock: DataDirLock | undefined;
-  /** Saves, backups and restores run one at a time, in call order. */
+  /** Backups and restores run one at a time. */
   private readonly queue = new SerialQueue();
   /**
    * Serialized entries (`"name": {record}`) of records already saved, by record identity: a save
    * re-serializes only changed records and allocates nothing per unchanged one.
    */
   private readonly entryBytes = new WeakMap<AgentRecord, { name: string; bytes: Buffer }>();
+
+  /** What is on disk: the records by name, their names sorted, and the revision of the last change. */
+  private agents = new Map<string, StoredAgent>();
+  private names: string[] = [];
+  private revision = 0;
+  private lastUpdated = '';
+  /** The last `changesKept` changes, oldest first. */
+  private history: RegistryChange[] = [];
+  /** Nothing was ever stored here: the first start of a data directory. */
+  private pristine = false;
+  private loaded = false;
+
+  private pending: PendingChange[] = [];
+  private flushing = false;
+  private drained: (() => void)[] = [];
+
   private lastLoad: RegistryLoadResult | undefined;
   private lastSavedAt: string | undefined;
   private lastError: string | undefined;
+  private saves = 0;
 
   constructor(options: FileStoreOptions) {
     this.dataDir = path.resolve(options.dataDir);
@@ -86,11 +136,12 @@ export class FileStore implements RegistryStore {
     this.logger = options.logger ?? silentLogger();
     this.fs = options.fs ?? realFs;
     this.now = options.now ?? (() => new Date());
+    this.changesKept = options.changesKept ?? DEFAULT_CHANGES_KEPT;
   }
 
   /**
    * Create the data directory, take its exclusive lock (refusing if another process holds it), and remove
-   * temp files a crash left behind. Must be called before `load` and `save`.
+   * temp files a crash left behind. Must be called before `load`.
    */
   async open(): Promise<void> {
     if (this.lock !== undefined) return;
@@ -111,94 +162,115 @@ export class FileStore implements RegistryStore {
   }
 
   async close(): Promise<void> {
+    await this.drain();
     await this.queue.drain();
     this.lock?.release();
     this.lock = undefined;
+    this.loaded = false;
   }
 
   /**
    * Read the registry: the file if it is usable, else the backup (which then replaces the file), else an
-   * empty registry. A file is usable when it is JSON with the registry's envelope; it is then read record by
-   * record, and a record that fails validation is set aside (see `setAsideRejected`) while every other one
-   * loads. Unusable files are moved aside, never deleted. Unreadable (I/O error, permissions) or written by an
-   * incompatible version: throws, because starting empty would hide the operator's data.
+   * empty registry. A usable file is read record by record: a record that fails validation is set aside
+   * (see `setAsideRejected`) while every other one loads. Unusable files are moved aside, never deleted.
+   * Unreadable (I/O error, permissions) or written by an incompatible version: throws, because starting
+   * empty would hide the operator's data.
+   *
+   * Revisions restart at each load from a time-based epoch (milliseconds × 1000), so they only grow across
+   * restarts and a change-feed client from before a restart gets `history_expired` and reloads.
    */
   async load(): Promise<RegistryLoadResult> {
     this.assertOpen();
     const events: RecoveryEvent[] = [];
-    const main = await this.read(this.path);
+    const read = (file: string) => readRegistryFile(this.fs, file, { now: this.now });
+    const main = await read(this.path);
+    let source: RegistryLoadResult['source'] = 'file';
+    let contents: Extract<RegistryFileContents, { kind: 'ok' }> | undefined;
     if (main.kind === 'ok') {
+      contents = main;
       await this.setAsideRejected(this.path, main, events);
-      return this.loaded({ document: main.document, source: 'file', events });
-    }
-
-    if (main.kind === 'bad') events.push(await this.quarantine(this.path, main.reason));
-    const backup = await this.read(this.backupPath);
-    if (backup.kind === 'ok') {
-      await this.restoreFromBackup();
-      const reason =
-        main.kind === 'missing' ? 'the registry file was missing' : 'the registry file was unusable';
-      this.logger.error({ backup: this.backupPath }, `${reason}: restored the registry from its backup`);
-      events.push({ file: this.backupPath, action: 'restored', reason, at: this.now().toISOString() });
-      await this.setAsideRejected(this.backupPath, backup, events);
-      return this.loaded({ document: backup.document, source: 'backup', events });
-    }
-    if (backup.kind === 'bad') events.push(await this.quarantine(this.backupPath, backup.reason));
-    if (events.length > 0) {
-      this.logger.error(
-        { quarantined: events.map((event) => event.moved_to) },
-        'no usable registry file or backup: starting with an empty registry',
-      );
-    }
-    return this.loaded({ document: emptyDocument(this.now()), source: 'empty', events });
-  }
-
-  /**
-   * What `load` would find, changing nothing and needing no lock (safe while a service runs): the file or
-   * else the backup, with the records that would be set aside, or why neither is usable.
-   */
-  async inspect(): Promise<RegistryInspection> {
-    const unusable: string[] = [];
-    for (const [source, file] of [
-      ['file', this.path],
-      ['backup', this.backupPath],
-    ] as const) {
-      const outcome = await this.read(file);
-      if (outcome.kind === 'ok') {
-        return { source, document: outcome.document, rejected: outcome.rejected, unusable };
+    } else {
+      if (main.kind === 'bad') events.push(await this.quarantine(this.path, main.reason));
+      const backup = await read(this.backupPath);
+      if (backup.kind === 'ok') {
+        await this.restoreFromBackup();
+        const reason =
+          main.kind === 'missing' ? 'the registry file was missing' : 'the registry file was unusable';
+        this.logger.error({ backup: this.backupPath }, `${reason}: restored the registry from its backup`);
+        events.push({ file: this.backupPath, action: 'restored', reason, at: this.now().toISOString() });
+        await this.setAsideRejected(this.backupPath, backup, events);
+        source = 'backup';
+        contents = backup;
+      } else {
+        if (backup.kind === 'bad') events.push(await this.quarantine(this.backupPath, backup.reason));
+        if (events.length > 0) {
+          this.logger.error(
+            { quarantined: events.map((event) => event.moved_to) },
+            'no usable registry file or backup: starting with an empty registry',
+          );
+        }
+        source = 'empty';
       }
-      if (outcome.kind === 'bad') unusable.push(`${file}: ${outcome.reason}`);
     }
-    return { source: 'empty', document: emptyDocument(this.now()), rejected: [], unusable };
+    const document = contents?.document ?? emptyDocument(this.now());
+    this.names = Object.keys(document.agents).sort();
+    this.agents = new Map(this.names.map((name) => [name, { record: document.agents[name]!, version: 1 }]));
+    for (const { record } of this.agents.values()) this.remember(record);
+    this.lastUpdated = document.last_updated;
+    this.revision = this.now().getTime() * 1000;
+    this.history = [];
+    this.pristine = source === 'empty' && events.length === 0;
+    this.loaded = true;
+    const result: RegistryLoadResult = {
+      revision: this.revision,
+      last_updated: this.lastUpdated,
+      agents: this.names.map((name) => this.agents.get(name)!),
+      source,
+      events,
+    };
+    this.lastLoad = result;
+    return result;
   }
 
-  /** Files in the data directory holding what a load set aside: `.corrupt-*` and `.rejected-*` copies. */
-  async setAsideFiles(): Promise<string[]> {
-    const names = await this.fs.readdir(this.dataDir);
-    const base = path.basename(this.path);
-    return names
-      .filter((name) => name.startsWith(`${base}.`) && /\.(corrupt|rejected)-[^/]*$/.test(name))
-      .sort()
-      .map((name) => path.join(this.dataDir, name));
+  async insert(record: AgentRecord): Promise<RegistryChange> {
+    return this.enqueue({ kind: 'insert', name: record.name, record });
   }
 
-  /** Read any registry-format file (a set-aside copy) record by record; `undefined` when it is not one. */
-  async readRecords(
-    file: string,
-  ): Promise<{ records: AgentRecord[]; rejected: RejectedRecord[] } | { unreadable: string }> {
-    const outcome = await this.read(file, { envelope: false });
-    if (outcome.kind === 'missing') return { unreadable: 'the file does not exist' };
-    if (outcome.kind === 'bad') return { unreadable: outcome.reason };
-    return { records: Object.values(outcome.document.agents), rejected: outcome.rejected };
+  async update(record: AgentRecord, expectedVersion: number): Promise<RegistryChange> {
+    return this.enqueue({ kind: 'update', name: record.name, record, expectedVersion });
   }
 
-  /**
-   * Durably replace the file with `document`, keeping the current file as the backup first.
-   * Records are frozen once saved (their bytes are cached by identity): change a record by replacing it.
-   */
-  save(document: RegistryDocument): Promise<void> {
-    this.assertOpen();
-    return this.queue.run(() => this.write(document));
+  async remove(name: string): Promise<RegistryChange> {
+    return this.enqueue({ kind: 'remove', name });
+  }
+
+  async changesSince(since: number, limit: number): Promise<ChangePage> {
+    this.assertLoaded();
+    if (since === this.revision) return { revision: this.revision, changes: [] };
+    const first = this.history[0]?.revision ?? this.revision + 1;
+    if (since > this.revision || since < first - 1) throw historyExpired(since);
+    const start = since - first + 1;
+    return { revision: this.revision, changes: this.history.slice(start, start + limit) };
+  }
+
+  async seed(records: readonly AgentRecord[]): Promise<RegistryChange[] | undefined> {
+    this.assertLoaded();
+    if (!this.pristine || this.agents.size > 0 || this.pending.length > 0) return undefined;
+    this.pristine = false;
+    return Promise.all(records.map((record) => this.insert(record)));
+  }
+
+  async snapshot(): Promise<RegistrySnapshot> {
+    this.assertLoaded();
+    return {
+      revision: this.revision,
+      last_updated: this.lastUpdated,
+      agents: this.names.map((name) => this.agents.get(name)!),
+    };
+  }
+
+  watch(): () => void {
+    return () => {};
   }
 
   /** Keep the current file as the backup. Returns false when there is no file yet. */
@@ -228,51 +300,139 @@ export class FileStore implements RegistryStore {
 
   health(): RegistryStoreHealth {
     return {
+      status: this.lock === undefined ? 'unavailable' : 'ok',
       backend: this.backend,
       path: this.path,
       loaded_from: this.lastLoad?.source,
-      recovery: this.lastLoad?.events ?? [],
+      recovery: [...(this.lastLoad?.events ?? [])],
       last_saved_at: this.lastSavedAt,
       last_error: this.lastError,
+      saves: this.saves,
+      pending_changes: this.pending.length,
     };
   }
 
-  private async write(document: RegistryDocument): Promise<void> {
-    const bytes = this.serialize(document);
+  /** Resolves once every change requested so far is saved or refused. */
+  drain(): Promise<void> {
+    if (!this.flushing && this.pending.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.drained.push(resolve));
+  }
+
+  private enqueue(change: Omit<PendingChange, 'resolve' | 'reject'>): Promise<RegistryChange> {
+    this.assertLoaded();
+    return new Promise((resolve, reject) => {
+      this.pending.push({ ...change, resolve, reject });
+      if (!this.flushing) {
+        this.flushing = true;
+        // The next turn, so that changes requested together share the save.
+        setImmediate(() => void this.flush());
+      }
+    });
+  }
+
+  /** Save batches until nothing is pending; changes requested during a save go into the next one. */
+  private async flush(): Promise<void> {
+    while (this.pending.length > 0) await this.saveBatch(this.pending.splice(0, MAX_BATCH));
+    // No await between the check above and this: a change requested now starts a new flush.
+    this.flushing = false;
+    for (const resolve of this.drained.splice(0)) resolve();
+  }
+
+  /**
+   * Judge each change against what is stored plus the changes before it in the batch (the store decides:
+   * a taken name, a stale version, a missing agent), write every accepted change in one durable save,
+   * then apply them. A failed save refuses them all and changes nothing.
+   */
+  private async saveBatch(batch: PendingChange[]): Promise<void> {
+    const overlay = new Map<string, StoredAgent | null>();
+    const current = (name: string) => (overlay.has(name) ? overlay.get(name)! : this.agents.get(name));
+    const accepted: Accepted[] = [];
+    for (const pending of batch) {
+      try {
+        const change = this.judge(pending, current(pending.name));
+        overlay.set(pending.name, change.next);
+        accepted.push(change);
+      } catch (error) {
+        pending.reject(error);
+      }
+    }
+    if (accepted.length === 0) return;
+
+    const at = this.now().toISOString();
+    const names = mergeNames(this.names, overlay);
     try {
-      await replaceFileDurably(this.fs, this.path, bytes, { backupPath: this.backupPath });
+      await replaceFileDurably(this.fs, this.path, this.serialize(names, current, at), {
+        backupPath: this.backupPath,
+      });
     } catch (error) {
       this.lastError = messageOf(error);
       this.logger.error({ err: error, file: this.path }, 'registry save failed; the previous file is intact');
-      throw storageError(
+      const failure = storageError(
         `save the registry to ${this.path}`,
         error,
         'The previous version is intact; nothing was changed.',
       );
+      for (const change of accepted) change.pending.reject(failure);
+      return;
     }
-    this.lastSavedAt = this.now().toISOString();
+    this.saves++;
+    this.lastSavedAt = at;
     this.lastError = undefined;
+    for (const [name, next] of overlay) {
+      if (next === null) this.agents.delete(name);
+      else this.agents.set(name, next);
+    }
+    this.names = names;
+    this.lastUpdated = at;
+    this.pristine = false;
+    for (const { pending, type, version, record } of accepted) {
+      const change: RegistryChange = {
+        revision: ++this.revision,
+        type,
+        agent_name: pending.name,
+        record,
+        version,
+        at,
+      };
+      this.history.push(change);
+      pending.resolve(change);
+    }
+    if (this.history.length > this.changesKept)
+      this.history.splice(0, this.history.length - this.changesKept);
+  }
+
+  private judge(pending: PendingChange, stored: StoredAgent | null | undefined): Accepted {
+    const exists = stored !== null && stored !== undefined;
+    if (pending.kind === 'insert') {
+      const record = validateAgentRecord(pending.record);
+      if (exists) throw agentExists(pending.name);
+      return { pending, type: 'registered', next: { record, version: 1 }, version: 1, record };
+    }
+    if (!exists) throw agentNotFound(pending.name);
+    if (pending.kind === 'remove') {
+      return { pending, type: 'deleted', next: null, version: stored.version, record: null };
+    }
+    const record = validateAgentRecord(pending.record);
+    if (stored.version !== pending.expectedVersion) throw versionConflict(pending.name, stored.version);
+    const version = stored.version + 1;
+    return { pending, type: 'updated', next: { record, version }, version, record };
   }
 
   /** Exactly `JSON.stringify(document, null, 2)` plus a newline, built from cached per-entry bytes. */
-  private serialize(document: RegistryDocument): Buffer {
+  private serialize(
+    names: readonly string[],
+    recordOf: (name: string) => StoredAgent | null | undefined,
+    lastUpdated: string,
+  ): Buffer {
     const parts: Buffer[] = [
       Buffer.from(
-        `{\n  "version": ${JSON.stringify(document.version)},\n  "last_updated": ${JSON.stringify(document.last_updated)},\n  "agents": {`,
+        `{\n  "version": ${JSON.stringify(REGISTRY_FORMAT_VERSION)},\n  "last_updated": ${JSON.stringify(lastUpdated)},\n  "agents": {`,
       ),
     ];
-    const { agents } = document;
-    // Object.keys, not Object.entries: no pair array per agent (measurably faster at 10,000 agents).
-    for (const name of Object.keys(agents)) {
-      const record = agents[name]!;
+    for (const name of names) {
+      const record = recordOf(name)!.record;
       let entry = this.entryBytes.get(record);
-      if (entry === undefined || entry.name !== name) {
-        // Indentation in JSON.stringify is a prefix per line; string values cannot hold a raw newline.
-        const json = JSON.stringify(record, null, 2).replaceAll('\n', '\n    ');
-        entry = { name, bytes: Buffer.from(`\n    ${JSON.stringify(name)}: ${json}`) };
-        deepFreeze(record);
-        this.entryBytes.set(record, entry);
-      }
+      if (entry === undefined || entry.name !== name) entry = this.remember(record);
       if (parts.length > 1) parts.push(COMMA);
       parts.push(entry.bytes);
     }
@@ -280,68 +440,14 @@ export class FileStore implements RegistryStore {
     return Buffer.concat(parts);
   }
 
-  /**
-   * Read a registry file record by record. `envelope: false` (for set-aside copies) reads the records of a
-   * file whose envelope is damaged, as long as it has an `agents` object.
-   */
-  private async read(file: string, options: { envelope?: boolean } = {}): Promise<ReadOutcome> {
-    let text: string;
-    try {
-      text = (await this.fs.readFile(file)).toString('utf8');
-    } catch (error) {
-      if (systemErrorCode(error) === 'ENOENT') return { kind: 'missing' };
-      throw storageError(`read ${file}`, error);
-    }
-    if (text.trim() === '') return { kind: 'bad', reason: 'the file is empty' };
-    let value: unknown;
-    try {
-      // Plain JSON.parse: it defines keys as own properties (no pollution) and does not recurse on the
-      // call stack. Forbidden keys and limits are judged record by record below.
-      value = JSON.parse(text);
-    } catch (error) {
-      return { kind: 'bad', reason: `not valid JSON (${messageOf(error)})` };
-    }
-    const version = (value as { version?: unknown } | null)?.version;
-    if (
-      typeof version === 'string' &&
-      /^\d+\./.test(version) &&
-      majorOf(version) !== majorOf(REGISTRY_FORMAT_VERSION)
-    ) {
-      throw new AppError(
-        'storage_error',
-        `${file} was written in registry format ${version}; this version reads ${majorOf(REGISTRY_FORMAT_VERSION)}.x. ` +
-          'Run the version of the service that wrote it, or restore a compatible backup.',
-      );
-    }
-    let envelope: ReturnType<typeof validateEnvelope>;
-    try {
-      envelope = validateEnvelope(value);
-    } catch (error) {
-      const agents = (value as { agents?: unknown } | null)?.agents;
-      if (
-        options.envelope !== false ||
-        typeof agents !== 'object' ||
-        agents === null ||
-        Array.isArray(agents)
-      ) {
-        return { kind: 'bad', reason: messageOf(error) };
-      }
-      envelope = { ...emptyDocument(this.now()), agents: agents as Record<string, unknown> };
-    }
-    const agents: Record<string, AgentRecord> = {};
-    const rejected: RejectedRecord[] = [];
-    for (const key of Object.keys(envelope.agents)) {
-      try {
-        agents[key] = readRecord(key, envelope.agents[key]);
-      } catch (error) {
-        rejected.push({ name: key, reason: messageOf(error) });
-      }
-    }
-    return {
-      kind: 'ok',
-      document: { version: envelope.version, last_updated: envelope.last_updated, agents },
-      rejected,
-    };
+  /** Serialize a record once and freeze it, so its cached bytes can never go stale. */
+  private remember(record: AgentRecord): { name: string; bytes: Buffer } {
+    // Indentation in JSON.stringify is a prefix per line; string values cannot hold a raw newline.
+    const json = JSON.stringify(record, null, 2).replaceAll('\n', '\n    ');
+    const entry = { name: record.name, bytes: Buffer.from(`\n    ${JSON.stringify(record.name)}: ${json}`) };
+    deepFreeze(record);
+    this.entryBytes.set(record, entry);
+    return entry;
   }
 
   /**
@@ -352,10 +458,10 @@ export class FileStore implements RegistryStore {
    */
   private async setAsideRejected(
     file: string,
-    outcome: Extract<ReadOutcome, { kind: 'ok' }>,
+    contents: Extract<RegistryFileContents, { kind: 'ok' }>,
     events: RecoveryEvent[],
   ): Promise<void> {
-    if (outcome.rejected.length === 0) return;
+    if (contents.rejected.length === 0) return;
     const at = this.now().toISOString();
     const target = await this.freeName(`${this.path}.rejected-${at.replace(/[:.]/g, '-')}`);
     try {
@@ -364,13 +470,27 @@ export class FileStore implements RegistryStore {
     } catch (error) {
       throw storageError(`keep the records that failed validation in ${target}`, error);
     }
-    await this.write(outcome.document);
-    const names = outcome.rejected.map((record) => record.name);
-    const reason = `${names.length} record(s) failed validation and were set aside: ${outcome.rejected
+    const { agents } = contents.document;
+    const names = Object.keys(agents).sort();
+    try {
+      await replaceFileDurably(
+        this.fs,
+        this.path,
+        this.serialize(
+          names,
+          (name) => ({ record: agents[name]!, version: 1 }),
+          contents.document.last_updated,
+        ),
+        { backupPath: this.backupPath },
+      );
+    } catch (error) {
+      throw storageError(`rewrite ${this.path} without the records that failed validation`, error);
+    }
+    const reason = `${contents.rejected.length} record(s) failed validation and were set aside: ${contents.rejected
       .map((record) => `${record.name} (${record.reason})`)
       .join('; ')}`;
     this.logger.error(
-      { file, moved_to: target, rejected: outcome.rejected },
+      { file, moved_to: target, rejected: contents.rejected },
       `registry records set aside in ${target}; every other agent loaded`,
     );
     events.push({
@@ -378,9 +498,54 @@ export class FileStore implements RegistryStore {
       action: 'records_set_aside',
       moved_to: target,
       reason,
-      records: outcome.rejected,
+      records: contents.rejected,
       at,
     });
+  }
+
+  /**
+   * What `load` would find, changing nothing and needing no lock (safe while a service runs): the file or
+   * else the backup, with the records that would be set aside, or why neither is usable.
+   */
+  async inspect(): Promise<RegistryInspection> {
+    const unusable: string[] = [];
+    for (const [source, file] of [
+      ['file', this.path],
+      ['backup', this.backupPath],
+    ] as const) {
+      const contents = await readRegistryFile(this.fs, file, { now: this.now });
+      if (contents.kind === 'ok') {
+        return { source, document: contents.document, rejected: contents.rejected, unusable };
+      }
+      if (contents.kind === 'bad') unusable.push(`${file}: ${contents.reason}`);
+    }
+    return { source: 'empty', document: emptyDocument(this.now()), rejected: [], unusable };
+  }
+
+  /** Files in the data directory holding what a load set aside: `.corrupt-*` and `.rejected-*` copies. */
+  async setAsideFiles(): Promise<string[]> {
+    let names: string[];
+    try {
+      names = await this.fs.readdir(this.dataDir);
+    } catch (error) {
+      if (systemErrorCode(error) === 'ENOENT') return [];
+      throw storageError(`list ${this.dataDir}`, error);
+    }
+    const base = path.basename(this.path);
+    return names
+      .filter((name) => name.startsWith(`${base}.`) && /\.(corrupt|rejected)-[^/]*$/.test(name))
+      .sort()
+      .map((name) => path.join(this.dataDir, name));
+  }
+
+  /** Read any registry-format file (a set-aside copy) record by record. */
+  async readRecords(
+    file: string,
+  ): Promise<{ records: AgentRecord[]; rejected: RejectedRecord[] } | { unreadable: string }> {
+    const contents = await readRegistryFile(this.fs, file, { envelope: false, now: this.now });
+    if (contents.kind === 'missing') return { unreadable: 'the file does not exist' };
+    if (contents.kind === 'bad') return { unreadable: contents.reason };
+    return { records: Object.values(contents.document.agents), rejected: contents.rejected };
   }
 
   /** Move a bad file aside under a name that says `corrupt` and when; never overwrite anything. */
@@ -404,15 +569,15 @@ export class FileStore implements RegistryStore {
     return target;
   }
 
-  private loaded(result: RegistryLoadResult): RegistryLoadResult {
-    this.lastLoad = result;
-    return result;
-  }
-
   private assertOpen(): void {
     if (this.lock === undefined) {
       throw new AppError('internal_error', 'FileStore used before open() (or after close())');
     }
+  }
+
+  private assertLoaded(): void {
+    this.assertOpen();
+    if (!this.loaded) throw new AppError('internal_error', 'FileStore used before load()');
   }
 }
 
@@ -426,40 +591,33 @@ export interface RegistryInspection {
   unusable: string[];
 }
 
-export function emptyDocument(now: Date): RegistryDocument {
-  return { version: REGISTRY_FORMAT_VERSION, last_updated: now.toISOString(), agents: {} };
+/** `names` (sorted) with the batch's inserts added and its deletions removed, still sorted. */
+function mergeNames(names: readonly string[], overlay: ReadonlyMap<string, StoredAgent | null>): string[] {
+  const next = [...names];
+  for (const [name, agent] of overlay) {
+    const at = lowerBound(next, name);
+    const present = next[at] === name;
+    if (agent === null && present) next.splice(at, 1);
+    else if (agent !== null && !present) next.splice(at, 0, name);
+  }
+  return next;
 }
 
-/**
- * One stored record as read from a file: older files (the original Python service) may lack
- * `factory_params` and `updated_at`, which get `{}` and `registered_at`; then the record must pass the same
- * validation as every write, and be stored under its own name.
- */
-export function readRecord(key: string, stored: unknown): AgentRecord {
-  let value = stored;
-  if (typeof stored === 'object' && stored !== null && !Array.isArray(stored)) {
-    const record = stored as Partial<AgentRecord>;
-    value = {
-      ...record,
-      factory_params: record.factory_params ?? {},
-      updated_at: record.updated_at ?? record.registered_at,
-    };
+function lowerBound(sorted: readonly string[], value: string): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (sorted[mid]! < value) low = mid + 1;
+    else high = mid;
   }
-  const record = validateAgentRecord(value);
-  if (key !== record.name) {
-    throw new AppError('validation_error', `the key "${key}" holds a record named "${record.name}"`);
-  }
-  return record;
+  return low;
 }
 
 function deepFreeze(value: unknown): void {
   if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return;
   Object.freeze(value);
   for (const child of Object.values(value)) deepFreeze(child);
-}
-
-function majorOf(version: string): string {
-  return version.split('.')[0] ?? '';
 }
 
 async function exists(fs: DurableFs, file: string): Promise<boolean> {
@@ -469,21 +627,4 @@ async function exists(fs: DurableFs, file: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-/** A filesystem failure as a typed error that says what failed, why, and that nothing changed. */
-function storageError(action: string, error: unknown, consequence = ''): AppError {
-  const code = systemErrorCode(error);
-  const why =
-    code === 'ENOSPC'
-      ? 'the disk is full'
-      : code === 'EROFS'
-        ? 'the filesystem is read-only'
-        : code === 'EACCES' || code === 'EPERM'
-          ? 'permission denied'
-          : code === 'EDQUOT'
-            ? 'the disk quota is exceeded'
-            : messageOf(error);
-  const message = `Could not ${action}: ${why}${code ? ` (${code})` : ''}.${consequence ? ` ${consequence}` : ''}`;
-  return new AppError('storage_error', message, { cause: error });
 }

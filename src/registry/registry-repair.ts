@@ -5,7 +5,7 @@
  * Planning reads only; applying holds the data-directory lock, so it never races a running service.
  */
 import path from 'node:path';
-import type { AgentRecord, RegistryDocument } from './agent-record.js';
+import { type AgentRecord, REGISTRY_FORMAT_VERSION, type RegistryDocument } from './agent-record.js';
 import type { FileStore } from './file-store.js';
 
 /**
@@ -91,27 +91,19 @@ function supersede(item: RepairItem, by: string): void {
 
 /**
  * Restore the valid records: take the lock (refused while a service runs), load the registry as a start
- * would, plan against it, and save it with the restorable records added, in one durable save.
+ * would, plan against it, and insert the restorable records (together, so they share one durable save).
  */
-export async function applyRepair(
-  store: FileStore,
-  files?: readonly string[],
-  now: () => Date = () => new Date(),
-): Promise<RepairPlan> {
+export async function applyRepair(store: FileStore, files?: readonly string[]): Promise<RepairPlan> {
   await store.open();
   try {
-    const { document } = await store.load();
-    const plan = await planRepair(store, document, files);
-    if (plan.restorable.length > 0) {
-      const agents = { ...document.agents };
-      for (const record of plan.restorable) agents[record.name] = record;
-      const sorted = Object.fromEntries(
-        Object.keys(agents)
-          .sort()
-          .map((name) => [name, agents[name]!]),
-      );
-      await store.save({ ...document, last_updated: now().toISOString(), agents: sorted });
-    }
+    const loaded = await store.load();
+    const current: RegistryDocument = {
+      version: REGISTRY_FORMAT_VERSION,
+      last_updated: loaded.last_updated,
+      agents: Object.fromEntries(loaded.agents.map((agent) => [agent.record.name, agent.record])),
+    };
+    const plan = await planRepair(store, current, files);
+    await Promise.all(plan.restorable.map((record) => store.insert(record)));
     return plan;
   } finally {
     await store.close();

@@ -9,40 +9,57 @@ import { useTempDirs } from '../support/temp-dir.js';
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
 const tempDir = useTempDirs('file-store-crash-');
 
-async function readSeq(dataDir: string): Promise<{ seq: number; source: string }> {
+/** The registry as a restart finds it: each lane's last saved seq, and every agent's name. */
+async function readBack(dataDir: string) {
   const store = new FileStore({ dataDir });
   await store.open();
   try {
-    const { document, source } = await store.load();
-    return { seq: Number(document.agents.agent_0?.factory_params.seq ?? -1), source };
+    const { agents, source } = await store.load();
+    const seqs = new Map<number, number>();
+    for (const { record } of agents) {
+      const lane = /^agent_(\d+)$/.exec(record.name)?.[1];
+      if (lane !== undefined) seqs.set(Number(lane), Number(record.factory_params.seq));
+    }
+    return { source, seqs, names: new Set(agents.map((agent) => agent.record.name)) };
   } finally {
     await store.close();
   }
 }
 
 describe('FileStore under SIGKILL', () => {
-  it('keeps every acknowledged save across 20 kills at random moments, and the file always parses', async () => {
+  it('keeps every change acknowledged from coalesced batches across 20 kills at random moments', async () => {
     const dataDir = tempDir();
     let next = 0;
     for (let round = 0; round < 20; round++) {
       const child = spawnTs(path.join(fixtures, 'save-loop.ts'), [dataDir, String(next)]);
       const output = lines(child);
       // Let it make a few saves, then kill it somewhere in the middle of one.
-      await output.waitFor((line) => line === `ack ${next + 2}`);
+      await output.waitFor((line) => line === `ack 0 ${next + 2}`);
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 15));
       child.kill('SIGKILL');
       await exited(child);
 
-      const acked = output.all.filter((line) => line.startsWith('ack ')).map((line) => Number(line.slice(4)));
-      const lastAcked = Math.max(...acked);
-      const { seq, source } = await readSeq(dataDir);
+      const acked = new Map<number, number>();
+      const added: string[] = [];
+      for (const line of output.all) {
+        const [word, a, b] = line.split(' ');
+        if (word === 'ack') acked.set(Number(a), Math.max(acked.get(Number(a)) ?? -1, Number(b)));
+        if (word === 'added') added.push(a!);
+      }
+      const { seqs, names, source } = await readBack(dataDir);
       expect(source).toBe('file');
-      // The file holds the last acknowledged save, or the one after it that was in flight.
-      expect(seq === lastAcked || seq === lastAcked + 1).toBe(true);
-      next = seq + 1;
+      for (const [lane, last] of acked) {
+        // The file holds the last acknowledged change of each writer, or the one it had in flight.
+        const seq = seqs.get(lane)!;
+        expect(seq === last || seq === last + 1, `lane ${lane}: file ${seq}, acknowledged ${last}`).toBe(
+          true,
+        );
+      }
+      for (const name of added) expect(names.has(name), `${name} was acknowledged`).toBe(true);
+      next = Math.max(...seqs.values()) + 1;
     }
     expect(readdirSync(dataDir).filter((name) => name.includes('corrupt'))).toEqual([]);
-  }, 240_000);
+  }, 300_000);
 });
 
 describe('FileStore data directory lock across processes', () => {
@@ -79,13 +96,18 @@ describe.skipIf(!mountable)('FileStore on a full disk and a read-only filesystem
     const output = lines(child);
     const line = await output.waitFor((l) => l.startsWith('{'));
     const result = JSON.parse(line) as Record<string, string> & {
+      enospc: string[];
+      agentsAfterEnospc: string[];
       parsed: { agents: Record<string, unknown> };
     };
 
-    expect(result.enospc).toMatch(
+    // Every change of the batch failed with the save, and neither the file nor memory took any of them.
+    expect(result.enospc).toHaveLength(1);
+    expect(result.enospc[0]).toMatch(
       /^storage_error: Could not save the registry .*the disk is full \(ENOSPC\)\. The previous version is intact/,
     );
     expect(result.afterEnospc).toBe(result.before);
+    expect(result.agentsAfterEnospc).toEqual(['kept_a', 'kept_b']);
     expect(result.erofs).toMatch(/^storage_error: .*read-only \(EROFS\)/);
     expect(result.afterErofs).toBe(result.before);
     expect(Object.keys(result.parsed.agents)).toEqual(['kept_a', 'kept_b']);

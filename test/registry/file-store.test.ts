@@ -1,11 +1,14 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/errors.js';
 import { FileStore } from '../../src/registry/file-store.js';
+import type { RegistryLoadResult } from '../../src/registry/registry-store.js';
 import { FaultyFs } from '../support/faulty-fs.js';
 import { makeDocument, makeRecord } from '../support/records.js';
 import { useTempDirs } from '../support/temp-dir.js';
+import { describeRegistryStoreContract } from './registry-store.contract.js';
 
 const tempDir = useTempDirs('file-store-');
 const opened: FileStore[] = [];
@@ -26,53 +29,95 @@ const corruptFiles = (dir: string) =>
     .filter((name) => name.includes('.corrupt-'))
     .sort();
 
-describe('FileStore save and load', () => {
-  it('writes the seed format to DATA_DIR/registry_config.json and loads it back', async () => {
+describeRegistryStoreContract('file', async ({ changesKept }) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'file-store-contract-'));
+  const make = async () => {
+    const store = new FileStore({ dataDir: dir, ...(changesKept !== undefined && { changesKept }) });
+    await store.open();
+    await store.load();
+    return store;
+  };
+  return {
+    store: await make(),
+    async reopen(store) {
+      await store.close();
+      return make();
+    },
+    dispose: async () => rmSync(dir, { recursive: true, force: true }),
+  };
+});
+
+/** A store opened on `dir` (with the test clock) and loaded. */
+async function loadedStore(dir: string, options: Partial<ConstructorParameters<typeof FileStore>[0]> = {}) {
+  const store = await openStore(dir, options);
+  await store.load();
+  return store;
+}
+
+const insertAll = (store: FileStore, names: readonly string[]) =>
+  Promise.all(names.map((name) => store.insert(makeRecord(name))));
+
+describe("FileStore: the seed's file format, written durably", () => {
+  it('writes the seed format to DATA_DIR/registry_config.json, sorted by name, and loads it back', async () => {
     const dir = tempDir();
-    const store = await openStore(dir);
-    const document = makeDocument(['alpha', 'beta']);
-    await store.save(document);
+    const store = await loadedStore(dir);
+    await insertAll(store, ['beta', 'alpha']);
 
     expect(store.path).toBe(path.join(dir, 'registry_config.json'));
     const onDisk = readJson(store.path);
     expect(Object.keys(onDisk)).toEqual(['version', 'last_updated', 'agents']);
-    expect(onDisk).toEqual(document);
-    expect(await store.load()).toEqual({ document, source: 'file', events: [] });
+    expect(onDisk).toEqual({ ...makeDocument(['alpha', 'beta']), last_updated: '2026-03-04T05:06:07.089Z' });
+    await store.close();
+    const again = await openStore(dir);
+    const loaded = await again.load();
+    expect(loaded.source).toBe('file');
+    expect(loaded.events).toEqual([]);
+    expect(loaded.agents).toEqual([
+      { record: makeRecord('alpha'), version: 1 },
+      { record: makeRecord('beta'), version: 1 },
+    ]);
   });
 
   it('starts empty, without any recovery event, when nothing was ever saved', async () => {
     const store = await openStore(tempDir());
     const result = await store.load();
-    expect(result.source).toBe('empty');
-    expect(result.events).toEqual([]);
-    expect(result.document).toEqual({
-      version: '1.0.0',
+    expect(result).toMatchObject({
+      source: 'empty',
+      events: [],
+      agents: [],
       last_updated: '2026-03-04T05:06:07.089Z',
-      agents: {},
     });
   });
 
-  it('keeps the previous version as the backup before each save', async () => {
+  it('numbers revisions from a time-based epoch, so they grow across restarts', async () => {
     const dir = tempDir();
-    const store = await openStore(dir);
-    await store.save(makeDocument(['one']));
+    const first = await loadedStore(dir, { now: () => new Date('2026-03-04T05:06:07.089Z') });
+    const change = await first.insert(makeRecord('alpha'));
+    expect(change.revision).toBe(Date.parse('2026-03-04T05:06:07.089Z') * 1000 + 1);
+    await first.close();
+    const second = await loadedStore(dir, { now: () => new Date('2026-03-04T05:06:08.000Z') });
+    expect((await second.snapshot()).revision).toBeGreaterThan(change.revision);
+  });
+
+  it('keeps the previous version as the backup before each save', async () => {
+    const store = await loadedStore(tempDir());
+    await store.insert(makeRecord('one'));
     expect(existsSync(store.backupPath)).toBe(false);
-    await store.save(makeDocument(['one', 'two']));
+    await store.insert(makeRecord('two'));
     expect(Object.keys(readJson(store.backupPath).agents)).toEqual(['one']);
-    await store.save(makeDocument(['one', 'two', 'three']));
+    await store.insert(makeRecord('three'));
     expect(Object.keys(readJson(store.backupPath).agents)).toEqual(['one', 'two']);
-    expect(Object.keys(readJson(store.path).agents)).toEqual(['one', 'two', 'three']);
+    expect(Object.keys(readJson(store.path).agents)).toEqual(['one', 'three', 'two']);
   });
 
   it('backup() and restoreFromBackup() copy between the file and its backup', async () => {
     const dir = tempDir();
-    const store = await openStore(dir);
+    const store = await loadedStore(dir);
     expect(await store.backup()).toBe(false);
     expect(await store.restoreFromBackup()).toBe(false);
-    await store.save(makeDocument(['kept']));
+    await store.insert(makeRecord('kept'));
     expect(await store.backup()).toBe(true);
-    await store.save(makeDocument(['kept', 'later']));
-    // save() promoted the file to backup again, so make the backup hold "kept" only and restore it.
+    await store.insert(makeRecord('later'));
     writeFileSync(store.backupPath, JSON.stringify(makeDocument(['kept'])));
     expect(await store.restoreFromBackup()).toBe(true);
     expect(Object.keys(readJson(store.path).agents)).toEqual(['kept']);
@@ -99,20 +144,9 @@ describe('FileStore save and load', () => {
     };
     writeFileSync(path.join(dir, 'registry_config.json'), JSON.stringify(legacy));
     const store = await openStore(dir);
-    const { document, source } = await store.load();
+    const { agents, source } = await store.load();
     expect(source).toBe('file');
-    expect(document.agents.tickets_agent).toMatchObject({
-      factory_params: {},
-      updated_at: '2025-01-01T00:00:00Z',
-    });
-  });
-
-  it('serializes concurrent saves: the last one called is the one on disk, and each left a complete file', async () => {
-    const store = await openStore(tempDir());
-    const saves = Array.from({ length: 25 }, (_, i) => store.save(makeDocument([`agent_${i}`])));
-    await Promise.all(saves);
-    expect(Object.keys(readJson(store.path).agents)).toEqual(['agent_24']);
-    expect(Object.keys(readJson(store.backupPath).agents)).toEqual(['agent_23']);
+    expect(agents[0]?.record).toMatchObject({ factory_params: {}, updated_at: '2025-01-01T00:00:00Z' });
   });
 
   it('removes temp files left by an interrupted save when it opens, and only those', async () => {
@@ -125,23 +159,125 @@ describe('FileStore save and load', () => {
     expect(readFileSync(path.join(dir, 'notes.txt'), 'utf8')).toBe('mine');
   });
 
-  it('refuses to be used before open()', async () => {
+  it('refuses to be used before open() and load()', async () => {
     const store = new FileStore({ dataDir: tempDir() });
     await expect(store.load()).rejects.toMatchObject({ code: 'internal_error' });
-    expect(() => store.save(makeDocument([]))).toThrow(/before open/);
+    await expect(store.insert(makeRecord('a'))).rejects.toThrow(/before open/);
+    await store.open();
+    opened.push(store);
+    await expect(store.insert(makeRecord('a'))).rejects.toThrow(/before load/);
   });
 
   it('reports its state for /health', async () => {
-    const store = await openStore(tempDir());
-    await store.load();
-    await store.save(makeDocument(['a']));
+    const store = await loadedStore(tempDir());
+    await store.insert(makeRecord('a'));
     expect(store.health()).toMatchObject({
+      status: 'ok',
       backend: 'file',
       path: store.path,
       loaded_from: 'empty',
       recovery: [],
       last_saved_at: '2026-03-04T05:06:07.089Z',
+      saves: 1,
+      pending_changes: 0,
     });
+  });
+});
+
+describe('FileStore group commit', () => {
+  it('coalesces concurrent changes into few durable saves; each caller is answered after its save', async () => {
+    const dir = tempDir();
+    const fs = new FaultyFs();
+    const store = await loadedStore(dir, { fs });
+    const names = Array.from({ length: 64 }, (_, i) => `agent_${String(i).padStart(2, '0')}`);
+    const answered: string[] = [];
+    const renames = () =>
+      fs.calls.filter((call) => call.method === 'rename' && call.file === store.path).length;
+    await Promise.all(
+      names.map(async (name) => {
+        const change = await store.insert(makeRecord(name));
+        // By the time a caller hears back, the file on disk holds its change.
+        expect(readJson(store.path).agents[name]).toBeDefined();
+        answered.push(change.agent_name);
+      }),
+    );
+    expect(answered.sort()).toEqual(names);
+    expect(renames()).toBeLessThan(names.length / 2);
+    expect(store.health().saves).toBe(renames());
+    expect(Object.keys(readJson(store.path).agents)).toEqual(names);
+  });
+
+  it('refuses a change the store rejects without failing the others in its batch', async () => {
+    const store = await loadedStore(tempDir());
+    await store.insert(makeRecord('taken'));
+    const results = await Promise.allSettled([
+      store.insert(makeRecord('fresh_a')),
+      store.insert(makeRecord('taken')),
+      store.update(makeRecord('taken', { enabled: false }), 7),
+      store.remove('ghost'),
+      store.insert(makeRecord('fresh_b')),
+    ]);
+    expect(results.map((result) => result.status)).toEqual([
+      'fulfilled',
+      'rejected',
+      'rejected',
+      'rejected',
+      'fulfilled',
+    ]);
+    expect(Object.keys(readJson(store.path).agents)).toEqual(['fresh_a', 'fresh_b', 'taken']);
+  });
+
+  it('judges each change against the ones before it in the same batch', async () => {
+    const store = await loadedStore(tempDir());
+    const [inserted, updated, removed, again] = await Promise.all([
+      store.insert(makeRecord('x')),
+      store.update(makeRecord('x', { enabled: false }), 1),
+      store.remove('x'),
+      store.insert(makeRecord('x', { tags: ['second'] })),
+    ]);
+    expect([inserted.type, updated.type, removed.type, again.type]).toEqual([
+      'registered',
+      'updated',
+      'deleted',
+      'registered',
+    ]);
+    expect([inserted.revision + 1, inserted.revision + 2, inserted.revision + 3]).toEqual([
+      updated.revision,
+      removed.revision,
+      again.revision,
+    ]);
+    expect(readJson(store.path).agents.x.tags).toEqual(['second']);
+  });
+
+  it('a failed save fails every change in its batch and leaves memory and the file unchanged', async () => {
+    const dir = tempDir();
+    const fs = new FaultyFs();
+    const store = await loadedStore(dir, { fs });
+    await store.insert(makeRecord('before'));
+    const bytes = readFileSync(store.path);
+    const snapshot = await store.snapshot();
+
+    fs.fail('write', 'ENOSPC');
+    const results = await Promise.allSettled([
+      store.insert(makeRecord('one')),
+      store.update(makeRecord('before', { enabled: false }), 1),
+      store.remove('before'),
+    ]);
+    for (const result of results) {
+      expect(result.status).toBe('rejected');
+      expect((result as PromiseRejectedResult).reason).toMatchObject({
+        code: 'storage_error',
+        message: expect.stringMatching(/disk is full \(ENOSPC\)\. The previous version is intact/),
+      });
+    }
+    expect(readFileSync(store.path)).toEqual(bytes);
+    expect(await store.snapshot()).toEqual(snapshot);
+    expect((await store.changesSince(snapshot.revision, 10)).changes).toEqual([]);
+
+    fs.clear();
+    const change = await store.insert(makeRecord('one'));
+    expect(change.revision).toBe(snapshot.revision + 1);
+    expect(Object.keys(readJson(store.path).agents)).toEqual(['before', 'one']);
   });
 });
 
@@ -192,13 +328,13 @@ describe('FileStore recovery from corrupt and invalid files', () => {
 
         if (backupName === 'a good backup') {
           expect(result.source).toBe('backup');
-          expect(Object.keys(result.document.agents)).toEqual(['from_backup']);
+          expect(result.agents.map((a) => a.record.name)).toEqual(['from_backup']);
           expect(readFileSync(file, 'utf8')).toBe(good);
           expect(readFileSync(backup, 'utf8')).toBe(good);
           expect(result.events[1]).toMatchObject({ action: 'restored', file: backup });
         } else {
           expect(result.source).toBe('empty');
-          expect(result.document.agents).toEqual({});
+          expect(result.agents).toEqual([]);
           expect(existsSync(file)).toBe(false);
           if (backupName === 'a bad backup') {
             expect(moved).toEqual([movedBackup, movedMain]);
@@ -327,7 +463,7 @@ describe('FileStore: a bad record is set aside, every other agent loads', () => 
       const result = await store.load();
 
       expect(result.source).toBe('file');
-      expect(result.document).toEqual(good);
+      expect(documentOf(result)).toEqual(good);
       const copy = `${file}.rejected-2026-03-04T05-06-07-089Z`;
       expect(result.events).toEqual([
         {
@@ -346,7 +482,9 @@ describe('FileStore: a bad record is set aside, every other agent loads', () => 
       expect(readFileSync(`${file}.backup`, 'utf8')).toBe(text);
       await store.close();
       const again = await openStore(dir);
-      expect(await again.load()).toEqual({ document: good, source: 'file', events: [] });
+      const reloaded = await again.load();
+      expect(documentOf(reloaded)).toEqual(good);
+      expect(reloaded.events).toEqual([]);
     });
   }
 
@@ -359,7 +497,7 @@ describe('FileStore: a bad record is set aside, every other agent loads', () => 
     const store = await openStore(dir);
     const result = await store.load();
     expect(result.source).toBe('backup');
-    expect(result.document).toEqual(good);
+    expect(documentOf(result)).toEqual(good);
     expect(result.events.map((event) => event.action)).toEqual([
       'quarantined',
       'restored',
@@ -429,13 +567,12 @@ describe('FileStore failures during a save leave the previous file intact', () =
     it(`${step}: the save fails with a clear error and the file still holds the previous document`, async () => {
       const dir = tempDir();
       const fs = new FaultyFs();
-      const store = await openStore(dir, { fs });
-      const previous = makeDocument(['before']);
-      await store.save(previous);
+      const store = await loadedStore(dir, { fs });
+      await store.insert(makeRecord('before'));
       const previousBytes = readFileSync(store.path);
 
       inject(fs);
-      const error = await store.save(makeDocument(['before', 'after'])).catch((e: unknown) => e);
+      const error = await store.insert(makeRecord('after')).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(AppError);
       expect((error as AppError).code).toBe('storage_error');
       expect((error as AppError).message).toMatch(message);
@@ -446,8 +583,8 @@ describe('FileStore failures during a save leave the previous file intact', () =
 
       // The store keeps working once the fault is gone.
       fs.clear();
-      await store.save(makeDocument(['before', 'again']));
-      expect(Object.keys(readJson(store.path).agents)).toEqual(['before', 'again']);
+      await store.insert(makeRecord('again'));
+      expect(Object.keys(readJson(store.path).agents)).toEqual(['again', 'before']);
       expect(store.health().last_error).toBeUndefined();
     });
   }
@@ -455,11 +592,11 @@ describe('FileStore failures during a save leave the previous file intact', () =
   it('copies the bytes when the filesystem does not support hard links', async () => {
     const dir = tempDir();
     const fs = new FaultyFs().fail('link', 'EPERM', { sticky: true });
-    const store = await openStore(dir, { fs });
-    await store.save(makeDocument(['v1']));
-    await store.save(makeDocument(['v2']));
+    const store = await loadedStore(dir, { fs });
+    await store.insert(makeRecord('v1'));
+    await store.insert(makeRecord('v2'));
     expect(Object.keys(readJson(store.backupPath).agents)).toEqual(['v1']);
-    expect(Object.keys(readJson(store.path).agents)).toEqual(['v2']);
+    expect(Object.keys(readJson(store.path).agents)).toEqual(['v1', 'v2']);
     expect(await store.restoreFromBackup()).toBe(true);
     expect(Object.keys(readJson(store.path).agents)).toEqual(['v1']);
   });
@@ -480,8 +617,8 @@ describe('FileStore data directory lock', () => {
     const dir = tempDir();
     const first = await openStore(dir);
     await first.close();
-    const second = await openStore(dir);
-    await second.save(makeDocument(['x']));
+    const second = await loadedStore(dir);
+    await second.insert(makeRecord('x'));
   });
 
   it('reports a data directory it cannot create', async () => {
@@ -540,7 +677,7 @@ describe('durable-file primitives', () => {
     writeFileSync(path.join(dir, 'registry_config.json.backup'), JSON.stringify(makeDocument(['b'])));
     const store = await openStore(dir);
     expect((await store.load()).source).toBe('backup');
-    await store.save(makeDocument(['b', 'c']));
+    await store.insert(makeRecord('c'));
     expect(readdirSync(dir).filter((name) => name.includes('.tmp-'))).toEqual([]);
     expect(Object.keys(readJson(path.join(dir, 'registry_config.json.backup')).agents)).toEqual(['b']);
     expect(Object.keys(readJson(store.path).agents)).toEqual(['b', 'c']);
@@ -559,44 +696,48 @@ describe('durable-file primitives', () => {
 });
 
 describe('FileStore serialization', () => {
-  it('writes exactly JSON.stringify(document, null, 2), reusing the bytes of unchanged records', async () => {
-    const store = await openStore(tempDir());
-    const empty = makeDocument([]);
-    await store.save(empty);
-    expect(readFileSync(store.path, 'utf8')).toBe(`${JSON.stringify(empty, null, 2)}\n`);
+  const at = '2026-03-04T05:06:07.089Z';
 
-    const document = makeDocument(['one', 'two']);
-    document.agents.two = {
-      ...document.agents.two!,
+  it('writes exactly JSON.stringify(document, null, 2), reusing the bytes of unchanged records', async () => {
+    const store = await loadedStore(tempDir());
+    await store.insert(makeRecord('gone'));
+    await store.remove('gone');
+    expect(readFileSync(store.path, 'utf8')).toBe(`${JSON.stringify(makeDocument([], at), null, 2)}\n`);
+
+    const two = makeRecord('two', {
       description: 'multi\nline "quoted" \u2028 text ✓',
       factory_params: {},
       capabilities: { nested: { empty: [], deeper: { list: [1, { x: null }] } } },
-    };
-    await store.save(document);
+    });
+    await Promise.all([store.insert(makeRecord('one')), store.insert(two)]);
+    const document = { ...makeDocument(['one'], at), agents: { one: makeRecord('one'), two } };
     expect(readFileSync(store.path, 'utf8')).toBe(`${JSON.stringify(document, null, 2)}\n`);
 
-    const next = {
-      ...document,
-      agents: { ...document.agents, three: makeDocument(['three']).agents.three! },
-    };
-    await store.save(next);
+    const three = makeRecord('three');
+    await store.insert(three);
+    await store.update(makeRecord('one', { enabled: false }), 1);
+    const next = { ...document, agents: { one: makeRecord('one', { enabled: false }), three, two } };
     expect(readFileSync(store.path, 'utf8')).toBe(`${JSON.stringify(next, null, 2)}\n`);
-
-    // The same (cached) record under another key is written under that key.
-    const renamed = { ...next, agents: { alias: document.agents.one!, three: next.agents.three } };
-    await store.save(renamed);
-    expect(readFileSync(store.path, 'utf8')).toBe(`${JSON.stringify(renamed, null, 2)}\n`);
   });
 
-  it('freezes saved records, so a record cannot change behind its cached bytes', async () => {
-    const store = await openStore(tempDir());
-    const document = makeDocument(['one']);
-    await store.save(document);
+  it('freezes stored records, so a record cannot change behind its cached bytes', async () => {
+    const store = await loadedStore(tempDir());
+    const record = makeRecord('one');
+    await store.insert(record);
     expect(() => {
-      document.agents.one!.enabled = false;
+      record.enabled = false;
     }).toThrow(TypeError);
     expect(() => {
-      document.agents.one!.tags.push('x');
+      record.tags.push('x');
     }).toThrow(TypeError);
   });
 });
+
+/** A load result in the file's format, to compare with what was written. */
+function documentOf(result: RegistryLoadResult) {
+  return {
+    version: '1.0.0',
+    last_updated: result.last_updated,
+    agents: Object.fromEntries(result.agents.map((agent) => [agent.record.name, agent.record])),
+  };
+}

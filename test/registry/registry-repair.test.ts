@@ -106,16 +106,18 @@ describe('planRepair', () => {
 describe('applyRepair', () => {
   it('restores the valid records in one durable save, keeps the registry’s own, and the next load is clean', async () => {
     const dir = await damagedDataDir();
-    const plan = await applyRepair(store(dir), undefined, NOW);
+    const plan = await applyRepair(store(dir));
     expect(plan.restorable.map((record) => record.name).sort()).toEqual(['lost', 'other']);
     const reloaded = store(dir);
     await reloaded.open();
-    const { document, events } = await reloaded.load();
+    const { agents, events, last_updated } = await reloaded.load();
     expect(events).toEqual([]);
-    expect(Object.keys(document.agents)).toEqual(['kept', 'lost', 'other']);
-    expect(document.agents.kept).toEqual(makeRecord('kept'));
-    expect(document.agents.lost).toEqual(makeRecord('lost'));
-    expect(document.last_updated).toBe('2026-03-04T05:06:07.089Z');
+    expect(agents.map((agent) => agent.record)).toEqual([
+      makeRecord('kept'),
+      makeRecord('lost'),
+      makeRecord('other'),
+    ]);
+    expect(last_updated).toBe('2026-03-04T05:06:07.089Z');
     expect(describePlan(plan, true)).toContain('Restored 2 record(s) into the registry');
   });
 

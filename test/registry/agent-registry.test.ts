@@ -6,17 +6,16 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/errors.js';
 import { AgentFactoryResolver } from '../../src/registry/agent-factory-resolver.js';
 import type { AgentRegistration } from '../../src/registry/agent-record.js';
-import { type RegistryChange, toAgentView } from '../../src/registry/agent-registry.js';
+import { type AgentEvent, AgentRegistry, toAgentView } from '../../src/registry/agent-registry.js';
 import { FileStore } from '../../src/registry/file-store.js';
-import { PersistentAgentRegistry } from '../../src/registry/persistent-agent-registry.js';
 import { CannedLlm } from '../support/canned-llm.js';
 import { FaultyFs } from '../support/faulty-fs.js';
 import { makeDocument, makeRecord } from '../support/records.js';
 import { useTempDirs } from '../support/temp-dir.js';
 
 const factoryRoot = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'factories');
-const tempDir = useTempDirs('persistent-registry-');
-const open: PersistentAgentRegistry[] = [];
+const tempDir = useTempDirs('agent-registry-');
+const open: AgentRegistry[] = [];
 afterEach(async () => {
   for (const registry of open.splice(0)) await registry.close();
 });
@@ -24,8 +23,8 @@ afterEach(async () => {
 let tick = 0;
 const clock = () => new Date(Date.UTC(2026, 0, 1, 0, 0, tick++));
 
-async function openRegistry(dataDir: string, fs?: FaultyFs): Promise<PersistentAgentRegistry> {
-  const registry = await PersistentAgentRegistry.open({
+async function openRegistry(dataDir: string, fs?: FaultyFs): Promise<AgentRegistry> {
+  const registry = await AgentRegistry.open({
     store: new FileStore({ dataDir, ...(fs ? { fs } : {}) }),
     resolver: new AgentFactoryResolver({ roots: [factoryRoot], context: { model: new CannedLlm() } }),
     now: clock,
@@ -34,7 +33,7 @@ async function openRegistry(dataDir: string, fs?: FaultyFs): Promise<PersistentA
   return registry;
 }
 
-async function reopen(registry: PersistentAgentRegistry, dataDir: string): Promise<PersistentAgentRegistry> {
+async function reopen(registry: AgentRegistry, dataDir: string): Promise<AgentRegistry> {
   await registry.close();
   open.splice(open.indexOf(registry), 1);
   return openRegistry(dataDir);
@@ -52,7 +51,7 @@ const echo = (name: string, extra: Partial<AgentRegistration> = {}): AgentRegist
 
 const fileOf = (dataDir: string) => path.join(dataDir, 'registry_config.json');
 
-describe('PersistentAgentRegistry: persist and reload', () => {
+describe('AgentRegistry: persist and reload', () => {
   it('saves a registration and recreates the agent from its factory after a restart', async () => {
     const dataDir = tempDir();
     let registry = await openRegistry(dataDir);
@@ -134,8 +133,8 @@ describe('PersistentAgentRegistry: persist and reload', () => {
   });
 });
 
-describe('PersistentAgentRegistry: bad input changes nothing', () => {
-  const cases: [string, (r: PersistentAgentRegistry) => Promise<unknown>, string, RegExp][] = [
+describe('AgentRegistry: bad input changes nothing', () => {
+  const cases: [string, (r: AgentRegistry) => Promise<unknown>, string, RegExp][] = [
     ['a duplicate name', (r) => r.registerFromConfig(echo('existing')), 'agent_exists', /already registered/],
     [
       'a duplicate body name',
@@ -188,12 +187,6 @@ describe('PersistentAgentRegistry: bad input changes nothing', () => {
     ['an unknown agent (update)', (r) => r.updateCapabilities('ghost', {}), 'agent_not_found', /ghost/],
     ['an unknown agent (disable)', (r) => r.disable('ghost'), 'agent_not_found', /ghost/],
     ['an unknown agent (delete)', (r) => r.unregister('ghost'), 'agent_not_found', /ghost/],
-    [
-      'an agent without factory config',
-      (r) => r.register(new LlmAgent({ name: 'bare', model: 'x' })),
-      'validation_error',
-      /factory config/,
-    ],
   ];
 
   for (const [what, act, code, message] of cases) {
@@ -225,8 +218,8 @@ describe('PersistentAgentRegistry: bad input changes nothing', () => {
   });
 });
 
-describe('PersistentAgentRegistry: a failed save rolls back', () => {
-  const mutations: [string, (r: PersistentAgentRegistry) => Promise<unknown>][] = [
+describe('AgentRegistry: a failed save rolls back', () => {
+  const mutations: [string, (r: AgentRegistry) => Promise<unknown>][] = [
     ['register', (r) => r.registerFromConfig(echo('newcomer'))],
     ['update capabilities', (r) => r.updateCapabilities('stable', { examples: ['changed'] })],
     ['disable', (r) => r.disable('stable')],
@@ -242,7 +235,7 @@ describe('PersistentAgentRegistry: a failed save rolls back', () => {
       const fileBefore = readFileSync(fileOf(dataDir));
       const viewBefore = registry.list().map(toAgentView);
       const revision = registry.revision;
-      const heard: RegistryChange[] = [];
+      const heard: AgentEvent[] = [];
       registry.onChange((change) => heard.push(change));
 
       // Fail after the new file was renamed into place: the store must put the previous version back.
@@ -259,11 +252,12 @@ describe('PersistentAgentRegistry: a failed save rolls back', () => {
       await act(registry);
       expect(registry.revision).toBe(revision + 1);
       expect(heard).toHaveLength(1);
+      expect(heard[0]?.change.revision).toBe(revision + 1);
     });
   }
 });
 
-describe('PersistentAgentRegistry: start-up', () => {
+describe('AgentRegistry: start-up', () => {
   it('keeps an agent whose factory fails as unavailable, with its record unchanged in the file', async () => {
     const dataDir = tempDir();
     const missing = makeRecord('orphan_agent', {
@@ -344,6 +338,7 @@ describe('AgentRegistry queries and events', () => {
 
   it('tells listeners about every acknowledged change, in order, and stops when unsubscribed', async () => {
     const registry = await openRegistry(tempDir());
+    const start = registry.revision;
     const heard: string[] = [];
     const stop = registry.onChange((change) =>
       heard.push(`${change.type}:${change.name}:${change.entry.record.enabled}`),
@@ -354,7 +349,71 @@ describe('AgentRegistry queries and events', () => {
     stop();
     await registry.registerFromConfig(echo('y_agent'));
     expect(heard).toEqual(['upsert:x_agent:true', 'upsert:x_agent:false', 'remove:x_agent:false']);
-    expect(registry.revision).toBe(4);
+    expect(registry.revision).toBe(start + 4);
     expect(Object.keys(registry.toDocument().agents)).toEqual(['y_agent']);
+  });
+
+  it('a listener that throws never turns a committed change into an error', async () => {
+    const dataDir = tempDir();
+    let registry = await openRegistry(dataDir);
+    const heard: string[] = [];
+    registry.onChange(() => {
+      throw new Error('listener bug');
+    });
+    registry.onChange((event) => heard.push(event.name));
+    await registry.registerFromConfig(echo('survives'));
+    await registry.disable('survives');
+    expect(heard).toEqual(['survives', 'survives']);
+    registry = await reopen(registry, dataDir);
+    expect(registry.require('survives').record.enabled).toBe(false);
+  });
+
+  it('follows its changes: the feed pages by revision and a long poll wakes on the next change', async () => {
+    const registry = await openRegistry(tempDir());
+    const start = registry.revision;
+    await registry.registerFromConfig(echo('one'));
+    await registry.registerFromConfig(echo('two'));
+    const page = await registry.changes(start, 10);
+    expect(page.changes.map((change) => [change.type, change.agent_name])).toEqual([
+      ['registered', 'one'],
+      ['registered', 'two'],
+    ]);
+    expect(page.revision).toBe(start + 2);
+    // Nothing new: a long poll waits for the next change, and gets it.
+    const waiting = registry.changes(start + 2, 10, 30_000);
+    await registry.disable('one');
+    const woken = await waiting;
+    expect(woken.changes.map((change) => [change.type, change.agent_name, change.version])).toEqual([
+      ['updated', 'one', 2],
+    ]);
+    // Closing wakes a waiting poll at once (shutdown never waits out a long poll).
+    const pending = registry.changes(registry.revision, 10, 30_000);
+    await registry.close();
+    expect((await pending).changes).toEqual([]);
+  });
+});
+
+describe('AgentRegistry: default agents', () => {
+  it('registers the defaults once, on the first start of an empty data directory only', async () => {
+    const dataDir = tempDir();
+    let registry = await openRegistry(dataDir);
+    expect(await registry.seed([echo('demo_a'), echo('demo_b')])).toEqual(['demo_a', 'demo_b']);
+    expect(registry.list().map((entry) => entry.record.name)).toEqual(['demo_a', 'demo_b']);
+    await registry.unregister('demo_a');
+    await registry.unregister('demo_b');
+    registry = await reopen(registry, dataDir);
+    expect(await registry.seed([echo('demo_a')])).toBeUndefined();
+    expect(registry.size).toBe(0);
+  });
+
+  it('never seeds over a registry that start-up had to recover, and skips a default whose factory fails', async () => {
+    const dataDir = tempDir();
+    writeFileSync(fileOf(dataDir), 'garbage');
+    const recovered = await openRegistry(dataDir);
+    expect(await recovered.seed([echo('demo_a')])).toBeUndefined();
+    const fresh = await openRegistry(tempDir());
+    expect(
+      await fresh.seed([echo('ok_demo'), echo('x', { factory_function: 'create_failing_agent' })]),
+    ).toEqual(['ok_demo']);
   });
 });
