@@ -7,11 +7,18 @@
 import { readFileSync } from 'node:fs';
 import { type PostgresMigration, sqlMigration } from './migration-runner.js';
 
-/** `postgres-schema.sql` sits in `src/sessions/` and `dist/src/sessions/` (the build copies it). */
-export function readSessionSchemaSql(): string {
-  return readFileSync(new URL('../sessions/postgres-schema.sql', import.meta.url), 'utf8');
+/** The schemas sit beside their stores in `src/` and `dist/src/` (the build copies them). */
+function readSql(relative: string): () => string {
+  return () => readFileSync(new URL(relative, import.meta.url), 'utf8');
 }
+
+const readSessionSchemaSql = readSql('../sessions/postgres-schema.sql');
 
 export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
   sqlMigration(1, 'sessions: sessions, history, invocations, context', readSessionSchemaSql),
+  sqlMigration(
+    2,
+    'registry: agents, revision, change feed',
+    readSql('../registry/postgres-registry-schema.sql'),
+  ),
 ];

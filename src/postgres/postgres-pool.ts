@@ -1,8 +1,9 @@
 /**
  * @module postgres/postgres-pool
- * The one place that touches node-postgres: a connection pool for a `postgres://` URL with bounded waits,
- * clients that are checked out safely (a connection lost while checked out never crashes the process),
- * and transactions. Everything else sees only the `PostgresQueryable` slice below.
+ * With postgres-listener.ts (a LISTEN connection), the one place that touches node-postgres: a connection
+ * pool for a `postgres://` URL with bounded waits, clients that are checked out safely (a connection lost
+ * while checked out never crashes the process), and transactions. Everything else sees only the
+ * `PostgresQueryable` slice below.
  */
 import pg from 'pg';
 import { AppError } from '../errors.js';
