@@ -9,16 +9,20 @@ import { type App, createApp } from './api/app.js';
 import { httpOptions } from './api/base-app.js';
 import { recoveryWarnings } from './api/service-routes.js';
 import type { Config } from './config.js';
-import { AppError } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
 import { createDefaultModel } from './models/default-model.js';
+import { openPostgresDatabase } from './postgres/postgres-database.js';
+import { describePostgresUrl } from './postgres/postgres-pool.js';
 import { AgentFactoryResolver } from './registry/agent-factory-resolver.js';
 import type { RegisteredAgent } from './registry/agent-registry.js';
+import { AgentRegistry } from './registry/agent-registry.js';
 import { FileStore } from './registry/file-store.js';
-import { PersistentAgentRegistry } from './registry/persistent-agent-registry.js';
+import { PostgresRegistryStore } from './registry/postgres-registry-store.js';
+import type { RegistryStore } from './registry/registry-store.js';
 import type { AgentRouter } from './routing/agent-router.js';
 import { createAgentRouter } from './routing/create-agent-router.js';
 import type { RoutableAgent } from './routing/routable-agent.js';
+import { PostgresSessionStore } from './sessions/postgres-session-store.js';
 import { SessionRetention } from './sessions/session-retention.js';
 import type { SessionStore } from './sessions/session-store.js';
 import { SqliteSessionStore } from './sessions/sqlite-session-store.js';
@@ -30,7 +34,7 @@ export { SHUTDOWN_TIMEOUT_MS } from './shutdown-on-signals.js';
 
 export interface Service {
   readonly app: App;
-  readonly registry: PersistentAgentRegistry;
+  readonly registry: AgentRegistry;
   readonly sessions: SessionStore;
   readonly router: AgentRouter;
   readonly logger: Logger;
@@ -48,25 +52,7 @@ export interface ServiceOptions {
 /** Open everything the config names and build the app. On failure, whatever was opened is closed again. */
 export async function createService(config: Config, options: ServiceOptions = {}): Promise<Service> {
   const logger = options.logger ?? createLogger({ level: config.logLevel, format: config.logFormat });
-  if (config.databaseUrl !== undefined) {
-    throw new AppError(
-      'config_error',
-      'DATABASE_URL is set, but this version stores the registry and sessions only in DATA_DIR (JSON file and SQLite). ' +
-        'Unset DATABASE_URL, and run a single replica per data directory.',
-    );
-  }
-
-  const resolver = new AgentFactoryResolver({
-    roots: config.agentFactoryRoots,
-    allowedPackages: config.agentFactoryPackages,
-    context: { model: createDefaultModel(config) },
-  });
-  const registry = await PersistentAgentRegistry.open({
-    store: new FileStore({ dataDir: config.dataDir, logger }),
-    resolver,
-    logger,
-  });
-  const closers: (() => Promise<void>)[] = [() => registry.close()];
+  const closers: (() => Promise<void>)[] = [];
   const closeAll = async () => {
     for (const close of closers.splice(0).reverse()) {
       await close().catch((error: unknown) => logger.error({ err: error }, 'error while closing'));
@@ -74,13 +60,19 @@ export async function createService(config: Config, options: ServiceOptions = {}
   };
 
   try {
-    logRecovery(logger, registry);
-    await registerDemoAgentsOnFirstStart(registry, logger);
-
-    const sessions = await SqliteSessionStore.open(path.join(config.dataDir, SESSIONS_DB), {
-      synchronous: config.sqliteSynchronous,
-      logger,
+    const stores = await openStores(config, logger, closers);
+    const resolver = new AgentFactoryResolver({
+      roots: config.agentFactoryRoots,
+      allowedPackages: config.agentFactoryPackages,
+      context: { model: createDefaultModel(config) },
     });
+    const registry = await AgentRegistry.open({ store: stores.registry, resolver, logger });
+    closers.push(() => registry.close());
+    logRecovery(logger, registry);
+    const seeded = await registry.seed(DEMO_AGENTS.map(toRegistration));
+    if (seeded !== undefined) logger.info({ agents: seeded }, 'registered the demo agents (first start)');
+
+    const sessions = await stores.openSessions();
     closers.push(() => sessions.close());
     const retention = new SessionRetention({
       store: sessions,
@@ -110,6 +102,8 @@ export async function createService(config: Config, options: ServiceOptions = {}
       },
     );
     closers.push(() => app.close());
+    // Before the app waits for in-flight requests: long polls of the change feed answer at once.
+    closers.push(async () => registry.stopWaiting());
 
     let stopping: Promise<void> | undefined;
     return {
@@ -147,28 +141,41 @@ export async function runService(config: Config): Promise<Service> {
   return service;
 }
 
-/** The demo agents are registered once, on the first start of an empty data directory. */
-async function registerDemoAgentsOnFirstStart(
-  registry: PersistentAgentRegistry,
+interface OpenedStores {
+  registry: RegistryStore;
+  openSessions(): Promise<SessionStore>;
+}
+
+/**
+ * The one place that picks the backends: `DATABASE_URL` puts the registry and the sessions on PostgreSQL
+ * (one pool, migrated once under an advisory lock), else the JSON file and SQLite in DATA_DIR.
+ */
+async function openStores(
+  config: Config,
   logger: Logger,
-): Promise<void> {
-  const report = registry.loadReport;
-  if (report.source !== 'empty' || report.recovery.length > 0 || registry.size > 0) return;
-  for (const demo of DEMO_AGENTS) {
-    try {
-      await registry.registerFromConfig(toRegistration(demo));
-    } catch (error) {
-      logger.error({ err: error, factory: demo.factory_function }, 'could not register a demo agent');
-    }
+  closers: (() => Promise<void>)[],
+): Promise<OpenedStores> {
+  const url = config.databaseUrl;
+  if (url !== undefined) {
+    const { pool } = await openPostgresDatabase(url, { logger });
+    closers.push(() => pool.end());
+    return {
+      registry: new PostgresRegistryStore(pool, { url, logger }),
+      openSessions: () => PostgresSessionStore.open(pool),
+    };
   }
-  logger.info(
-    { agents: registry.list().map((entry) => entry.record.name) },
-    'registered the demo agents (first start)',
-  );
+  return {
+    registry: new FileStore({ dataDir: config.dataDir, logger }),
+    openSessions: () =>
+      SqliteSessionStore.open(path.join(config.dataDir, SESSIONS_DB), {
+        synchronous: config.sqliteSynchronous,
+        logger,
+      }),
+  };
 }
 
 /** Data set aside at start-up is said loudly, with what to do next (the same words as `/health`). */
-function logRecovery(logger: Logger, registry: PersistentAgentRegistry): void {
+function logRecovery(logger: Logger, registry: AgentRegistry): void {
   const { recovery } = registry.loadReport;
   if (recovery.length === 0) return;
   logger.error(
@@ -189,25 +196,26 @@ function toRoutable(entry: RegisteredAgent): RoutableAgent {
   };
 }
 
-function logSummary(
-  logger: Logger,
-  address: string,
-  config: Config,
-  registry: PersistentAgentRegistry,
-): void {
+function logSummary(logger: Logger, address: string, config: Config, registry: AgentRegistry): void {
   const report = registry.loadReport;
   const unavailable = report.unavailable.length;
   const recovered = report.source === 'backup' ? ', restored from backup' : '';
+  const data =
+    config.databaseUrl === undefined
+      ? `data ${config.dataDir}`
+      : `database ${describePostgresUrl(config.databaseUrl)}`;
   logger.info(
     {
       address,
-      data_dir: config.dataDir,
+      ...(config.databaseUrl === undefined
+        ? { data_dir: config.dataDir }
+        : { database: describePostgresUrl(config.databaseUrl) }),
       agents: registry.size,
       unavailable,
       loaded_from: report.source,
       docs: `${address}/docs`,
     },
-    `${SERVICE_NAME} ${VERSION} listening on ${address} (data ${config.dataDir}, ${registry.size} agents` +
+    `${SERVICE_NAME} ${VERSION} listening on ${address} (${data}, ${registry.size} agents` +
       `${unavailable > 0 ? `, ${unavailable} unavailable` : ''}${recovered}; docs ${address}/docs)`,
   );
 }

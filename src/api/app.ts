@@ -4,7 +4,6 @@
  * validation, one error handler, request ids, security headers; see base-app.ts), CORS, OpenAPI at
  * `/openapi.json` and offline docs at `/docs`. It does not listen; `main.ts` does.
  */
-import { randomBytes } from 'node:crypto';
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -60,7 +59,6 @@ export async function createApp(services: AppServices, options: AppOptions = {})
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  const instanceId = randomBytes(4).toString('hex');
   await app.register(serviceRoutes, {
     registry: services.registry,
     sessions: services.sessions,
@@ -73,7 +71,6 @@ export async function createApp(services: AppServices, options: AppOptions = {})
     sessions: services.sessions,
     router: services.router,
     adminToken: options.adminToken,
-    instanceId,
   });
   await app.register(sessionRoutes, { prefix: '/sessions', sessions: services.sessions });
   return app;

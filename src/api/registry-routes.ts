@@ -6,8 +6,8 @@
 import { gzipSync } from 'node:zlib';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AgentRegistrationSchema, RegistryExportSchema } from '../registry/agent-record.js';
+import type { AgentRegistry } from '../registry/agent-registry.js';
 import { toAgentView } from '../registry/agent-registry.js';
-import type { PersistentAgentRegistry } from '../registry/persistent-agent-registry.js';
 import type { SessionStore } from '../sessions/session-store.js';
 import { requireAdminToken } from './admin-auth.js';
 import { acceptsGzip, matchesEtag } from './conditional-get.js';
@@ -17,6 +17,8 @@ import {
   AgentNameParamsSchema,
   AgentResponseSchema,
   CapabilitiesUpdateSchema,
+  ChangesQuerySchema,
+  ChangesResponseSchema,
   EnabledStatusSchema,
   EnabledUpdateSchema,
   errorResponses,
@@ -28,12 +30,10 @@ import {
 import type { QueryRouter } from './services.js';
 
 export interface RegistryRoutesOptions {
-  registry: PersistentAgentRegistry;
+  registry: AgentRegistry;
   sessions: SessionStore;
   router: QueryRouter;
   adminToken: string | undefined;
-  /** Distinguishes this process's revisions from another's in ETags. */
-  instanceId: string;
 }
 
 const TAG = ['registry'];
@@ -64,8 +64,9 @@ export const registryRoutes: FastifyPluginAsyncTypebox<RegistryRoutesOptions> = 
       },
     },
     async (request, reply) => {
+      // The store's revision: the same ETag on every replica once it has applied the same changes.
       const revision = registry.revision;
-      const etag = `W/"${options.instanceId}-${revision}"`;
+      const etag = `W/"${revision}"`;
       void reply.header('etag', etag).header('cache-control', 'no-cache');
       if (matchesEtag(request.headers['if-none-match'], etag)) {
         // No payload at all: a serialized `null` would announce a body that a 304 must not have.
@@ -190,6 +191,53 @@ export const registryRoutes: FastifyPluginAsyncTypebox<RegistryRoutesOptions> = 
     async (request) => {
       await registry.unregister(request.params.agent_name);
       return { status: 'deleted' as const };
+    },
+  );
+
+  app.get(
+    '/changes',
+    {
+      schema: {
+        tags: TAG,
+        summary: 'Follow the changes to the registry',
+        description:
+          'The changes after revision `since`, oldest first, with the revision they bring the registry to. ' +
+          'Without `since`, just the current revision (start following from there). With `wait` (seconds, at ' +
+          'most 30), a request that finds no change waits for one. `410 history_expired` when changes after ' +
+          '`since` are no longer kept: reload the list (`GET /registry/agents`) and follow from its revision. ' +
+          "Revisions are the store's: every replica numbers the same change the same way.",
+        querystring: ChangesQuerySchema,
+        response: { 200: ChangesResponseSchema, ...errorResponses(400, 410) },
+      },
+    },
+    async (request) => {
+      const { since, limit = 100, wait = 0 } = request.query;
+      if (since === undefined) return { revision: registry.revision, changes: [] };
+      const page = await registry.changes(since, limit, wait * 1000);
+      return {
+        revision: page.revision,
+        changes: page.changes.map((change) => {
+          const cached = registry.get(change.agent_name);
+          const status = cached?.version === change.version ? cached : undefined;
+          return {
+            revision: change.revision,
+            type: change.type,
+            agent_name: change.agent_name,
+            agent:
+              change.record === null
+                ? null
+                : toAgentView({
+                    record: change.record,
+                    version: change.version,
+                    agent: undefined,
+                    status: status?.status ?? 'available',
+                    ...(status?.error !== undefined && { error: status.error }),
+                  }),
+            version: change.version,
+            at: change.at,
+          };
+        }),
+      };
     },
   );
 

@@ -145,6 +145,58 @@ export const RouteResponseSchema = Type.Object(
   },
 );
 
+export const ChangesQuerySchema = Type.Object(
+  {
+    since: Type.Optional(
+      Type.Integer({ minimum: 0, description: 'Revision already seen; changes after it are returned.' }),
+    ),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+    wait: Type.Optional(
+      Type.Number({ minimum: 0, maximum: 30, default: 0, description: 'Seconds to wait for a change.' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const RegistryChangeSchema = Type.Object(
+  {
+    revision: Type.Integer({ minimum: 1 }),
+    type: Type.Union([Type.Literal('registered'), Type.Literal('updated'), Type.Literal('deleted')]),
+    agent_name: AgentName,
+    agent: Type.Union([AgentSchema, Type.Null()], {
+      description: "The agent after the change; null for a deletion. `status` is this replica's view.",
+    }),
+    version: Type.Integer({ minimum: 1, description: "The agent's version after the change." }),
+    at: Type.String({ format: 'date-time' }),
+  },
+  { additionalProperties: false },
+);
+
+export const ChangesResponseSchema = Type.Object(
+  {
+    revision: Type.Integer({ minimum: 0, description: 'The registry revision after these changes.' }),
+    changes: Type.Array(RegistryChangeSchema),
+  },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        revision: 1764620000000004,
+        changes: [
+          {
+            revision: 1764620000000004,
+            type: 'updated',
+            agent_name: 'tickets_agent',
+            agent: { ...EXAMPLE_AGENT, enabled: false, updated_at: '2026-11-23T09:31:00.000Z' },
+            version: 2,
+            at: '2026-11-23T09:31:00.000Z',
+          },
+        ],
+      },
+    ],
+  },
+);
+
 export const SessionIdParamsSchema = Type.Object({ session_id: SessionId }, { additionalProperties: false });
 
 export const SessionCreatedSchema = Type.Object(
@@ -186,7 +238,26 @@ export const HealthResponseSchema = Type.Object(
     ),
     version: Type.String(),
     uptime_seconds: Type.Number(),
-    registry: Type.Record(Type.String(), Type.Unknown()),
+    registry: Type.Object(
+      {
+        agents: Type.Integer(),
+        available: Type.Integer(),
+        unavailable: Type.Array(
+          Type.Object(
+            { name: Type.String(), error: Type.Optional(Type.String()) },
+            { additionalProperties: false },
+          ),
+        ),
+        revision: Type.Integer({
+          description: 'The store revision this replica has applied (the list ETag).',
+        }),
+        loaded_from: Type.Union(
+          [Type.Literal('file'), Type.Literal('backup'), Type.Literal('empty'), Type.Literal('database')],
+          { description: 'Where start-up read the registry from.' },
+        ),
+      },
+      { additionalProperties: false },
+    ),
     router: Type.Object(
       {
         agents: Type.Integer(),
@@ -199,7 +270,18 @@ export const HealthResponseSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
-    database: Type.Record(Type.String(), Type.Unknown()),
+    stores: Type.Object(
+      {
+        registry: Type.Record(Type.String(), Type.Unknown(), {
+          description:
+            '`status`, `backend` (`file` or `postgresql`), `recovery`, and what the backend reports.',
+        }),
+        sessions: Type.Record(Type.String(), Type.Unknown(), {
+          description: '`status`, `backend` (`sqlite` or `postgresql`), and what the backend reports.',
+        }),
+      },
+      { additionalProperties: false },
+    ),
   },
   {
     additionalProperties: false,
@@ -209,17 +291,24 @@ export const HealthResponseSchema = Type.Object(
         version: '1.0.0',
         uptime_seconds: 3600,
         registry: {
-          backend: 'file',
           agents: 3,
           available: 3,
           unavailable: [],
-          revision: 3,
+          revision: 1764620000000003,
           loaded_from: 'file',
-          recovery: [],
-          last_saved_at: '2026-11-23T09:30:00.000Z',
         },
         router: { agents: 3, trained: true, pending_agents: 0, builds: 1, last_build_ms: 12 },
-        database: { status: 'ok', backend: 'sqlite', path: './data/sessions.db' },
+        stores: {
+          registry: {
+            status: 'ok',
+            backend: 'file',
+            path: './data/registry_config.json',
+            loaded_from: 'file',
+            recovery: [],
+            last_saved_at: '2026-11-23T09:30:00.000Z',
+          },
+          sessions: { status: 'ok', backend: 'sqlite', path: './data/sessions.db' },
+        },
       },
     ],
   },

@@ -4,7 +4,7 @@
  * the database cannot be used, so orchestrators restart or stop routing to this replica).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { PersistentAgentRegistry } from '../registry/persistent-agent-registry.js';
+import type { AgentRegistry } from '../registry/agent-registry.js';
 import type { RecoveryEvent } from '../registry/registry-store.js';
 import type { QuarantineReport } from '../sessions/database-quarantine.js';
 import type { SessionStore } from '../sessions/session-store.js';
@@ -13,7 +13,7 @@ import { HealthResponseSchema, RootResponseSchema } from './schemas.js';
 import type { QueryRouter } from './services.js';
 
 export interface ServiceRoutesOptions {
-  registry: PersistentAgentRegistry;
+  registry: AgentRegistry;
   sessions: SessionStore;
   router: QueryRouter;
   startedAt: Date;
@@ -41,21 +41,21 @@ export const serviceRoutes: FastifyPluginAsyncTypebox<ServiceRoutesOptions> = as
         tags: ['service'],
         summary: 'Health of the registry and the database',
         description:
-          'Reports how the registry was loaded (file, backup after recovery, or empty), agents that could not be ' +
-          'recreated, the last save, the router (whether its model is trained on every change yet: routing works ' +
-          'meanwhile), and the session database (including a corrupt database moved to quarantine). ' +
-          'Answers 503 when the database is unusable.',
+          'Reports the registry (agents, agents that could not be recreated, revision, how it was loaded), the ' +
+          'router (whether its model is trained on every change yet: routing works meanwhile), and each store ' +
+          'under `stores` with its backend: the registry store (file: path, recovery, last save; PostgreSQL: ' +
+          'database, change listener) and the session store (a corrupt SQLite database moved to quarantine). ' +
+          'Answers 503 when a store is unusable.',
         response: { 200: HealthResponseSchema, 503: HealthResponseSchema },
       },
     },
     async (_request, reply) => {
-      const database = await sessions.health();
-      const report = registry.loadReport;
-      const store = registry.storeHealth();
+      const sessionStore = await sessions.health();
+      const registryStore = registry.storeHealth();
       const agents = registry.list();
-      const warnings = recoveryWarnings(store.recovery, database.quarantined);
+      const warnings = recoveryWarnings(registryStore.recovery, sessionStore.quarantined);
       const status =
-        database.status !== 'ok'
+        sessionStore.status !== 'ok' || registryStore.status !== 'ok'
           ? ('unavailable' as const)
           : warnings.length > 0
             ? ('degraded' as const)
@@ -67,14 +67,13 @@ export const serviceRoutes: FastifyPluginAsyncTypebox<ServiceRoutesOptions> = as
         version: VERSION,
         uptime_seconds: Math.round((Date.now() - startedAt.getTime()) / 1000),
         registry: {
-          ...store,
           agents: agents.length,
           available: agents.filter((entry) => entry.status === 'available').length,
           unavailable: agents
             .filter((entry) => entry.status === 'unavailable')
             .map((entry) => ({ name: entry.record.name, error: entry.error })),
           revision: registry.revision,
-          loaded_from: report.source,
+          loaded_from: registry.loadReport.source,
         },
         router: {
           agents: training.agents,
@@ -83,7 +82,7 @@ export const serviceRoutes: FastifyPluginAsyncTypebox<ServiceRoutesOptions> = as
           builds: training.builds,
           last_build_ms: training.lastBuildMs === null ? null : Math.round(training.lastBuildMs),
         },
-        database,
+        stores: { registry: registryStore, sessions: sessionStore },
       });
     },
   );

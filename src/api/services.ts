@@ -3,7 +3,7 @@
  * What the HTTP layer needs, as interfaces; `main.ts` chooses the implementations.
  */
 import type { Logger } from '../logger.js';
-import type { PersistentAgentRegistry } from '../registry/persistent-agent-registry.js';
+import type { AgentRegistry } from '../registry/agent-registry.js';
 import type { SessionContext } from '../sessions/session-record.js';
 import type { SessionStore } from '../sessions/session-store.js';
 import type { httpOptions } from './base-app.js';
@@ -36,7 +36,7 @@ export interface QueryRouter {
 }
 
 export interface AppServices {
-  registry: PersistentAgentRegistry;
+  registry: AgentRegistry;
   sessions: SessionStore;
   router: QueryRouter;
   logger: Logger;

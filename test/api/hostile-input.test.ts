@@ -55,7 +55,7 @@ async function expectRefusedAndHarmless(
   expect(Object.keys(JSON.parse(acknowledged).agents)).toEqual(DEMO);
   const health = await second.call('GET', '/health');
   expect(health.body.status).toBe('ok');
-  expect(health.body.registry.recovery).toEqual([]);
+  expect(health.body.stores.registry.recovery).toEqual([]);
   expect(readdirSync(dir).filter((name) => /\.(corrupt|rejected)-/.test(name))).toEqual([]);
 }
 
@@ -171,7 +171,7 @@ describe('a bad record at load never takes the registry down', () => {
     expect(health.status).toBe('degraded');
     const copy = readdirSync(dir).find((name) => name.includes('.rejected-'))!;
     expect(readFileSync(path.join(dir, copy), 'utf8')).toBe(text);
-    expect(health.registry.recovery).toEqual([
+    expect(health.stores.registry.recovery).toEqual([
       expect.objectContaining({
         action: 'records_set_aside',
         moved_to: path.join(dir, copy),

@@ -251,20 +251,30 @@ describe('GET / and /health', () => {
       status: 'ok',
       version: '1.0.0',
       registry: {
-        backend: 'file',
         agents: 3,
         available: 3,
         unavailable: [],
         loaded_from: 'empty',
-        recovery: [],
+        revision: service.registry.revision,
       },
       router: { agents: 3, trained: expect.any(Boolean), pending_agents: expect.any(Number) },
-      database: { status: 'ok', backend: 'sqlite' },
+      stores: {
+        registry: { status: 'ok', backend: 'file', recovery: [], loaded_from: 'empty' },
+        sessions: { status: 'ok', backend: 'sqlite' },
+      },
     });
+    // Backend details live under their store; nothing file-specific at the top of `registry`.
+    expect(Object.keys(healthy.body.registry).sort()).toEqual([
+      'agents',
+      'available',
+      'loaded_from',
+      'revision',
+      'unavailable',
+    ]);
     await service.sessions.close();
     const down = await send('GET', '/health');
     expect(down.status).toBe(503);
     expect(down.body.status).toBe('unavailable');
-    expect(down.body.database.status).toBe('unavailable');
+    expect(down.body.stores.sessions.status).toBe('unavailable');
   });
 });

@@ -12,6 +12,7 @@ const CONTRACT_ROUTES = [
   'put /registry/agents/{agent_name}/capabilities',
   'patch /registry/agents/{agent_name}/status',
   'get /registry/export',
+  'get /registry/changes',
   'post /registry/route',
   'post /sessions',
   'get /sessions',
