@@ -10,10 +10,10 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from './config.js';
 import { messageOf } from './errors.js';
 import { createLogger } from './logger.js';
-import { runService, SESSIONS_DB } from './main.js';
+import { exportRegistry, initializeStorage, runService, SESSIONS_DB } from './main.js';
+import { moveToPostgres } from './postgres/move-to-postgres.js';
 import { FileStore } from './registry/file-store.js';
 import { applyRepair, describePlan, planRepair } from './registry/registry-repair.js';
-import { initializeDatabase } from './sessions/db-init.js';
 import { SERVICE_NAME, VERSION } from './version.js';
 
 const USAGE = `${SERVICE_NAME} ${VERSION}
@@ -23,8 +23,13 @@ Usage: agent-registry [command] [options]
 Commands:
   serve      Run the service (default). Configured by environment variables: PORT, HOST, DATA_DIR,
              REGISTRY_ADMIN_TOKEN, AGENT_FACTORY_ROOTS, CORS_ORIGINS, GOOGLE_API_KEY, ... (see README).
-  db-init    Create the session database in DATA_DIR, or apply pending migrations, and exit.
-  export     Print the registry (registry_config.json format) to stdout and exit.
+  db-init    Create the database (DATA_DIR/sessions.db, or DATABASE_URL's), or apply pending migrations,
+             and exit. On SQLite it refuses while a service holds DATA_DIR.
+  export     Print the registry (registry_config.json format) to stdout and exit; reads only, safe while
+             the service runs, from DATA_DIR or DATABASE_URL.
+  move-to-postgres --to <postgres://...>
+             Copy DATA_DIR's registry and sessions into a PostgreSQL database (migrated first), keeping
+             ids and timestamps; skips what is already there. Stop the service first.
   repair     Show what start-up set aside in DATA_DIR (unusable files, records that failed validation),
              record by record. Changes nothing unless --apply is given.
                --apply        restore the valid records into the registry (the service must be stopped)
@@ -36,7 +41,7 @@ Options:
   -v, --version   Show the version.
 `;
 
-const COMMANDS = new Set(['serve', 'db-init', 'export', 'repair']);
+const COMMANDS = new Set(['serve', 'db-init', 'export', 'repair', 'move-to-postgres']);
 
 async function main(argv: string[]): Promise<number> {
   const command = argv[0] !== undefined && !argv[0].startsWith('-') ? argv[0] : 'serve';
@@ -67,22 +72,38 @@ async function main(argv: string[]): Promise<number> {
       await runService(config);
       return -1; // keep running until a signal
     case 'db-init': {
+      process.stdout.write(`${JSON.stringify(await initializeStorage(config), null, 2)}\n`);
+      return 0;
+    }
+    case 'export': {
+      const { document, problems } = await exportRegistry(config);
+      for (const problem of problems) process.stderr.write(`agent-registry: ${problem}\n`);
+      process.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
+      return 0;
+    }
+    case 'move-to-postgres': {
+      const url = values.to ?? config.databaseUrl;
+      if (url === undefined) {
+        process.stderr.write(
+          'agent-registry: move-to-postgres needs --to postgres://... (or DATABASE_URL)\n',
+        );
+        return 2;
+      }
       const logger = createLogger({ level: config.logLevel, format: config.logFormat });
-      const report = await initializeDatabase(path.join(config.dataDir, SESSIONS_DB), {
-        synchronous: config.sqliteSynchronous,
+      const report = await moveToPostgres({
+        dataDir: config.dataDir,
+        sessionsFile: SESSIONS_DB,
+        url,
         logger,
       });
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       return 0;
     }
-    case 'export': {
-      // Reads only, without the lock: safe while a service runs, and it never moves a bad file aside.
-      const { document, unusable } = await new FileStore({ dataDir: config.dataDir }).inspect();
-      for (const problem of unusable) process.stderr.write(`agent-registry: unusable: ${problem}\n`);
-      process.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
-      return 0;
-    }
     case 'repair': {
+      if (config.databaseUrl !== undefined) {
+        process.stdout.write('The registry is on PostgreSQL (DATABASE_URL): there are no files to repair.\n');
+        return 0;
+      }
       const store = new FileStore({ dataDir: config.dataDir });
       const files = values.file?.map((file) => path.resolve(file));
       const plan = values.apply
@@ -110,8 +131,18 @@ function parseCommandArgs(command: string, args: string[]) {
         json: { type: 'boolean' },
         file: { type: 'string', multiple: true },
       }),
+      ...(command === 'move-to-postgres' && { to: { type: 'string' } }),
     },
-  }) as { values: { help?: boolean; version?: boolean; apply?: boolean; json?: boolean; file?: string[] } };
+  }) as {
+    values: {
+      help?: boolean;
+      version?: boolean;
+      apply?: boolean;
+      json?: boolean;
+      file?: string[];
+      to?: string;
+    };
+  };
 }
 
 main(process.argv.slice(2)).then(

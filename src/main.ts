@@ -3,6 +3,7 @@
  * The composition root: picks the backends from the config, opens them, builds the HTTP app, and owns
  * start-up and shutdown. Nothing else chooses concrete implementations.
  */
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { DEMO_AGENTS, toRegistration } from '../jarvis_agent/mcp_agents/demo-agents.js';
 import { type App, createApp } from './api/app.js';
@@ -11,17 +12,20 @@ import { recoveryWarnings } from './api/service-routes.js';
 import type { Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { createDefaultModel } from './models/default-model.js';
-import { openPostgresDatabase } from './postgres/postgres-database.js';
-import { describePostgresUrl } from './postgres/postgres-pool.js';
+import { initializePostgres, openPostgresDatabase } from './postgres/postgres-database.js';
+import { describePostgresUrl, PostgresPool } from './postgres/postgres-pool.js';
 import { AgentFactoryResolver } from './registry/agent-factory-resolver.js';
+import { REGISTRY_FORMAT_VERSION, type RegistryDocument } from './registry/agent-record.js';
 import type { RegisteredAgent } from './registry/agent-registry.js';
 import { AgentRegistry } from './registry/agent-registry.js';
+import { DataDirLock } from './registry/data-dir-lock.js';
 import { FileStore } from './registry/file-store.js';
 import { PostgresRegistryStore } from './registry/postgres-registry-store.js';
 import type { RegistryStore } from './registry/registry-store.js';
 import type { AgentRouter } from './routing/agent-router.js';
 import { createAgentRouter } from './routing/create-agent-router.js';
 import type { RoutableAgent } from './routing/routable-agent.js';
+import { initializeDatabase } from './sessions/db-init.js';
 import { PostgresSessionStore } from './sessions/postgres-session-store.js';
 import { SessionRetention } from './sessions/session-retention.js';
 import type { SessionStore } from './sessions/session-store.js';
@@ -171,6 +175,54 @@ async function openStores(
         synchronous: config.sqliteSynchronous,
         logger,
       }),
+  };
+}
+
+/**
+ * `agent-registry db-init`: create or migrate the configured database and report its schema. On SQLite it
+ * takes the data-directory lock first, so it never migrates (or quarantines) a database a running service
+ * holds; PostgreSQL migrations take an advisory lock and are safe beside running replicas.
+ */
+export async function initializeStorage(config: Config): Promise<unknown> {
+  if (config.databaseUrl !== undefined) return initializePostgres(config.databaseUrl);
+  mkdirSync(config.dataDir, { recursive: true });
+  const lock = DataDirLock.acquire(config.dataDir);
+  try {
+    return await initializeDatabase(path.join(config.dataDir, SESSIONS_DB), {
+      synchronous: config.sqliteSynchronous,
+    });
+  } finally {
+    lock.release();
+  }
+}
+
+/**
+ * `agent-registry export`: the registry in its file format, read without changing anything (safe while a
+ * service runs; a corrupt file is reported, never moved). Problems found are returned beside it.
+ */
+export async function exportRegistry(
+  config: Config,
+): Promise<{ document: RegistryDocument; problems: string[] }> {
+  if (config.databaseUrl !== undefined) {
+    const pool = new PostgresPool(config.databaseUrl, { max: 1 });
+    try {
+      const snapshot = await new PostgresRegistryStore(pool, { url: config.databaseUrl }).snapshot();
+      const agents = Object.fromEntries(snapshot.agents.map((agent) => [agent.record.name, agent.record]));
+      return {
+        document: { version: REGISTRY_FORMAT_VERSION, last_updated: snapshot.last_updated, agents },
+        problems: [],
+      };
+    } finally {
+      await pool.end();
+    }
+  }
+  const inspected = await new FileStore({ dataDir: config.dataDir }).inspect();
+  return {
+    document: inspected.document,
+    problems: [
+      ...inspected.unusable,
+      ...inspected.rejected.map((record) => `record ${record.name}: ${record.reason}`),
+    ],
   };
 }
 

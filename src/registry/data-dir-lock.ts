@@ -102,6 +102,6 @@ function describeHolder(dataDir: string, holder: LockHolder | undefined): string
   return (
     `The data directory ${dataDir} is in use by ${who}. Only one process may use a data directory: ` +
     'stop the other process or give this one its own DATA_DIR. Several replicas on shared data need the ' +
-    'PostgreSQL backend (DATABASE_URL=postgres://...), which this version does not have yet.'
+    'PostgreSQL backend: set DATABASE_URL=postgres://... (see docs/deployment.md).'
   );
 }

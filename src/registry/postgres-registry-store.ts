@@ -45,6 +45,8 @@ interface ChangeRow {
 }
 
 const CHANGE_COLUMNS = 'revision, type, agent_name, record, version, at';
+/** The notification channel: one per schema, since NOTIFY reaches the whole database. */
+const CHANNEL_SQL = "'agent_registry_' || current_schema()";
 export const DEFAULT_PG_CHANGES_KEPT = 10_000;
 
 export class PostgresRegistryStore implements RegistryStore {
@@ -74,9 +76,9 @@ export class PostgresRegistryStore implements RegistryStore {
    */
   async open(): Promise<void> {
     const { rows } = await this.run('open the registry', (db) =>
-      db.query<{ schema: string }>('SELECT current_schema() AS schema'),
+      db.query<{ channel: string }>(`SELECT ${CHANNEL_SQL} AS channel`),
     );
-    this.channel = `agent_registry_${rows[0]?.schema ?? 'public'}`;
+    this.channel = rows[0]!.channel;
     this.listener = new PostgresListener(this.options.url, this.channel, {
       onNotify: () => this.tell(),
       // After a reconnect, notifications sent meanwhile are lost: catch up as if told.
@@ -293,9 +295,12 @@ export class PostgresRegistryStore implements RegistryStore {
     return { revision, type, agent_name: name, record, version, at: at.toISOString() };
   }
 
-  /** Sent at commit (NOTIFY is transactional): replicas hear only committed changes. */
+  /**
+   * Sent at commit (NOTIFY is transactional): replicas hear only committed changes. The channel is named in
+   * SQL from the schema, so a store that never listens (a CLI command) notifies the same replicas.
+   */
   private async notify(db: PostgresQueryable, revision: number): Promise<void> {
-    await db.query('SELECT pg_notify($1, $2)', [this.channel, String(revision)]);
+    await db.query(`SELECT pg_notify(${CHANNEL_SQL}, $1)`, [String(revision)]);
   }
 
   private async run<T>(
