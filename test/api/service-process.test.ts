@@ -109,7 +109,10 @@ describe('agent-registry serve (a real process)', () => {
     const cases: [Record<string, string>, RegExp][] = [
       [{ HOST: '0.0.0.0' }, /HOST=0\.0\.0\.0 is not a loopback address: set REGISTRY_ADMIN_TOKEN/],
       [{ PORT: 'eighty' }, /PORT="eighty" must be a port number/],
-      [{ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/registry' }, /PostgreSQL at postgres:\/\/postgres@127\.0\.0\.1:1\/registry is unavailable: the server refused the connection/],
+      [
+        { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/registry' },
+        /PostgreSQL at postgres:\/\/postgres@127\.0\.0\.1:1\/registry is unavailable: the server refused the connection/,
+      ],
     ];
     for (const [env, message] of cases) {
       const child = spawnTs(CLI, ['serve'], { DATA_DIR: tempDir(), ...env });
