@@ -55,6 +55,11 @@ export interface Config {
   readonly routerContextTtlSeconds: number;
   /** The router's LLM stage falls back to the offline decision after this long (`ROUTER_LLM_TIMEOUT_MS`). */
   readonly routerLlmTimeoutMs: number;
+  /**
+   * The "none fits" threshold on the in-scope probability, 0 to 1 (`ROUTER_MIN_CONFIDENCE`); unset, the router
+   * uses the threshold fitted from the registry's own examples.
+   */
+  readonly routerMinConfidence: number | undefined;
 }
 
 /** Where the demo factories live, relative to this module (works from `src/` and from `dist/src/`). */
@@ -130,6 +135,10 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     sessionCleanupIntervalMinutes: read.number('SESSION_CLEANUP_INTERVAL_MINUTES', 60, { min: 0 }),
     routerContextTtlSeconds: read.number('ROUTER_CONTEXT_TTL_SECONDS', 1800, { min: 0 }),
     routerLlmTimeoutMs: read.number('ROUTER_LLM_TIMEOUT_MS', 5000, { min: 1 }),
+    routerMinConfidence:
+      read.optionalString('ROUTER_MIN_CONFIDENCE') === undefined
+        ? undefined
+        : read.number('ROUTER_MIN_CONFIDENCE', 0, { min: 0, max: 1 }),
   };
 
   if (problems.length > 0) {

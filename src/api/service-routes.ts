@@ -41,7 +41,7 @@ export const serviceRoutes: FastifyPluginAsyncTypebox<ServiceRoutesOptions> = as
         description:
           'Reports how the registry was loaded (file, backup after recovery, or empty), agents that could not be ' +
           'recreated, the last save, the router (whether its model is trained on every change yet: routing works ' +
-          'meanwhile), and the session database (including a corrupt database moved to quarantine). ' +
+          'meanwhile; the "none fits" threshold in use and whether it was fitted or configured), and the session database (including a corrupt database moved to quarantine). ' +
           'Answers 503 when the database is unusable.',
         response: { 200: HealthResponseSchema, 503: HealthResponseSchema },
       },
@@ -73,6 +73,8 @@ export const serviceRoutes: FastifyPluginAsyncTypebox<ServiceRoutesOptions> = as
           pending_agents: training.pendingAgents,
           builds: training.builds,
           last_build_ms: training.lastBuildMs === null ? null : Math.round(training.lastBuildMs),
+          min_confidence: training.minConfidence,
+          min_confidence_source: training.minConfidenceSource,
         },
         database,
       });

@@ -5,7 +5,7 @@
  * durations, calendar months, booleans, and free text for a required summary such as a ticket title.
  */
 import { type ConversationHistory, findIds, type JsonRecord, looksLikeId } from './conversation-history.js';
-import { isStopword, stem, tokenize, words } from './tokenize.js';
+import { isStopword, stem, tokenize, words } from '../text/text-analysis.js';
 import type { ParamSpec, ToolSpec } from './tool-specs.js';
 
 export interface ExtractionContext {

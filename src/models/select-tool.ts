@@ -12,7 +12,7 @@ import {
   isIdParam,
   verbPositions,
 } from './extract-arguments.js';
-import { isStopword, stem, tokenize, words } from './tokenize.js';
+import { isStopword, stem, tokenize, words } from '../text/text-analysis.js';
 import type { ToolSpec } from './tool-specs.js';
 
 export interface ToolChoice {

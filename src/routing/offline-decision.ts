@@ -6,7 +6,6 @@
  * runner-up: in a registry of close intents the runner-up is usually a near-synonym, not a second request.
  */
 import type { Affinity } from './agent-index.js';
-import { THRESHOLDS } from './calibrated-confidence.js';
 
 export interface ScoredAgent {
   readonly name: string;
@@ -22,27 +21,52 @@ export interface RankedText {
 }
 
 /**
+ * The decision's levels on calibrated probabilities (the "none fits" threshold itself is fitted per registry
+ * or configured; see `Calibration`), chosen on the training splits.
+ */
+export const DECISION = {
+  /** A further agent must own its clause (which must itself pass the threshold) with this confidence... */
+  extra: 0.5,
+  /**
+   * ...and be of another domain than each picked agent: their centroids' cosine below `affinity`, and below
+   * `distinctive` once features are weighed by rarity among agents (close intents share rare words, such as
+   * "pending"; distinct domains share at most common ones).
+   */
+  affinity: 0.3,
+  distinctive: 0.05,
+  /** Messages of more clauses are narratives around one request (context), not lists of requests. */
+  maxClauses: 3,
+  /**
+   * A follow-up that names a topic goes to another agent than the session's last only when that agent is
+   * this sure (and the query passes the threshold).
+   */
+  standalone: 0.5,
+} as const;
+
+/**
  * @param whole stage 1 for the whole query
  * @param clauses stage 1 for each clause when the query splits into two or more
+ * @param threshold the "none fits" threshold on the in-scope probability
  * @param affinity how much two agents are about the same thing
  */
 export function decideOffline(
   whole: RankedText,
   clauses: readonly RankedText[],
+  threshold: number,
   affinity: (a: string, b: string) => Affinity,
 ): string[] {
   const picked = new Map<string, number>();
   const top = whole.candidates[0];
-  if (top !== undefined && whole.inScope >= THRESHOLDS.select) picked.set(top.name, whole.inScope);
-  if (clauses.length >= 2 && clauses.length <= THRESHOLDS.maxClauses) {
+  if (top !== undefined && whole.inScope >= threshold) picked.set(top.name, whole.inScope);
+  if (clauses.length >= 2 && clauses.length <= DECISION.maxClauses) {
     for (const clause of clauses) {
       const best = clause.candidates[0];
       if (
         best !== undefined &&
-        best.score >= THRESHOLDS.extra &&
+        best.score >= DECISION.extra &&
         !picked.has(best.name) &&
         [...picked.keys()].every((name) => distinctDomains(affinity(name, best.name))) &&
-        clause.inScope >= THRESHOLDS.select
+        clause.inScope >= threshold
       ) {
         picked.set(best.name, clause.inScope);
       }
@@ -53,5 +77,5 @@ export function decideOffline(
 
 /** Two agents are of distinct domains when they share neither much wording nor any rare word to speak of. */
 function distinctDomains(affinity: Affinity): boolean {
-  return affinity.cosine < THRESHOLDS.affinity && affinity.distinctive < THRESHOLDS.distinctive;
+  return affinity.cosine < DECISION.affinity && affinity.distinctive < DECISION.distinctive;
 }

@@ -12,7 +12,7 @@ import {
 } from '../../../jarvis_agent/mcp_agents/agent_factory.js';
 import { DEMO_AGENTS, DEMO_FACTORY_MODULE } from '../../../jarvis_agent/mcp_agents/demo-agents.js';
 import { OFFLINE_MODEL_MARKER, OfflineLlm } from '../../../src/models/offline-llm.js';
-import { tokenize } from '../../../src/models/tokenize.js';
+import { tokenize } from '../../../src/text/text-analysis.js';
 import type { AgentFactory, AgentFactoryContext } from '../../../src/registry/agent-factory.js';
 import { startChat } from '../../models/adk-chat.js';
 
