@@ -264,7 +264,15 @@ async function descriptionOnly(report: Report, datasets: Dataset[]): Promise<voi
     }
     const n = dataset.test.length;
     const [ours, b, t] = [hits.ours!, hits.BM25!, hits['TF-IDF']!];
-    rows.push([dataset.name, pct(ours[0] / n), pct(b[0] / n), pct(t[0] / n), pct(ours[1] / n), pct(b[1] / n), pct(t[1] / n)]);
+    rows.push([
+      dataset.name,
+      pct(ours[0] / n),
+      pct(b[0] / n),
+      pct(t[0] / n),
+      pct(ours[1] / n),
+      pct(b[1] / n),
+      pct(t[1] / n),
+    ]);
     report.record(`routing.description_only.${dataset.name}`, {
       top1: ours[0] / n,
       recall5: ours[1] / n,
@@ -275,7 +283,10 @@ async function descriptionOnly(report: Report, datasets: Dataset[]): Promise<voi
     });
     router.close();
   }
-  report.table(['dataset', 'top-1', 'BM25 top-1', 'TF-IDF top-1', 'recall@5', 'BM25 r@5', 'TF-IDF r@5'], rows);
+  report.table(
+    ['dataset', 'top-1', 'BM25 top-1', 'TF-IDF top-1', 'recall@5', 'BM25 r@5', 'TF-IDF r@5'],
+    rows,
+  );
 }
 
 async function noneFits(report: Report, datasets: Dataset[]): Promise<void> {
@@ -283,8 +294,8 @@ async function noneFits(report: Report, datasets: Dataset[]): Promise<void> {
   report.text(
     `${pct(HELD_OUT_SHARE)} of the intents (seed ${SEED}) are not registered; their test utterances are out of scope. ` +
       'AUROC ranks queries by the calibrated in-scope probability (in scope should score higher; "top score" ' +
-      "ranks by the best candidate's score instead); the TF-IDF column uses its best cosine. \"none\" is the offline " +
-      'decision selecting no agent (in-scope probability below the threshold fitted from the registry\'s own ' +
+      'ranks by the best candidate\'s score instead); the TF-IDF column uses its best cosine. "none" is the offline ' +
+      "decision selecting no agent (in-scope probability below the threshold fitted from the registry's own " +
       'examples to reject at most 3% of in-scope queries; shown per row): its precision and recall as a detector ' +
       'of out-of-scope queries, and what it costs in-scope queries (top-1 without a threshold, routed to exactly the ' +
       'right agent with it, and rejected).',
@@ -547,7 +558,9 @@ async function postJson(url: string, body: unknown): Promise<unknown> {
 async function httpRoute(report: Report, datasets: Dataset[]): Promise<void> {
   report.section('Routing through HTTP (POST /registry/route, sequential)');
   const intents = datasets
-    .flatMap((d) => [...groupByIntent(d.train)].map(([intent, texts]) => ({ intent: `${d.name}_${intent}`, texts })))
+    .flatMap((d) =>
+      [...groupByIntent(d.train)].map(([intent, texts]) => ({ intent: `${d.name}_${intent}`, texts })),
+    )
     .filter(({ texts }) => texts.length >= 100)
     .slice(0, 150);
   const pool = datasets.flatMap((d) => d.train.map((u) => u.text));
@@ -559,16 +572,23 @@ async function httpRoute(report: Report, datasets: Dataset[]): Promise<void> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'bench-route-'));
   const port = await freePort();
   const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src', 'cli.ts'), 'serve'], {
-    env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn', LOG_FORMAT: 'json' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(root, 'src', 'cli.ts'), 'serve'],
+    {
+      env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn', LOG_FORMAT: 'json' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   const base = `http://127.0.0.1:${port}`;
   try {
     for (let attempt = 0; ; attempt++) {
       if (attempt > 300) throw new Error('the service did not start within 30 s');
       if (child.exitCode !== null) throw new Error(`the service exited with ${child.exitCode}`);
-      const up = await fetch(`${base}/health`).then((r) => r.ok, () => false);
+      const up = await fetch(`${base}/health`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (up) break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
@@ -582,7 +602,9 @@ async function httpRoute(report: Report, datasets: Dataset[]): Promise<void> {
       });
     }
     const registered = performance.now();
-    let health: { router: { trained: boolean; agents: number; min_confidence: number; min_confidence_source: string } };
+    let health: {
+      router: { trained: boolean; agents: number; min_confidence: number; min_confidence_source: string };
+    };
     for (;;) {
       health = (await (await fetch(`${base}/health`)).json()) as typeof health;
       if (health.router.trained) break;

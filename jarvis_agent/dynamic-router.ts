@@ -97,7 +97,10 @@ export class DynamicRouter {
    */
   async route(query: string, sessionId?: string): Promise<RoutedQuery> {
     await this.refreshIfDue();
-    const result = await this.registry.route({ query, ...(sessionId !== undefined && { session_id: sessionId }) });
+    const result = await this.registry.route({
+      query,
+      ...(sessionId !== undefined && { session_id: sessionId }),
+    });
     if (result.selected.some((name) => !this.agents.has(name))) await this.refreshIfDue(true);
     const agents = result.selected.flatMap((name) => this.agents.get(name) ?? []);
     const selected = agents.map((agent) => agent.name);

@@ -40,6 +40,7 @@ describe('loadConfig', () => {
       sessionCleanupIntervalMinutes: 60,
       routerContextTtlSeconds: 1800,
       routerLlmTimeoutMs: 5000,
+      routerMinConfidence: undefined,
     });
     expect(Object.isFrozen(config)).toBe(true);
     expect(DEFAULT_AGENT_FACTORY_ROOT.endsWith(path.join('jarvis_agent', 'mcp_agents'))).toBe(true);
@@ -67,6 +68,7 @@ describe('loadConfig', () => {
       SESSION_IDLE_TIMEOUT_MINUTES: '15',
       SESSION_CLEANUP_INTERVAL_MINUTES: '0',
       ROUTER_CONTEXT_TTL_SECONDS: '90',
+      ROUTER_MIN_CONFIDENCE: '0.35',
     });
     expect(config).toMatchObject({
       port: 9000,
@@ -81,6 +83,7 @@ describe('loadConfig', () => {
       sqliteSynchronous: 'NORMAL',
       sessionCleanupIntervalMinutes: 0,
       routerContextTtlSeconds: 90,
+      routerMinConfidence: 0.35,
     });
   });
 
@@ -94,6 +97,7 @@ describe('loadConfig', () => {
       DATABASE_URL: 'mysql://db',
       REGISTRY_URL: 'ftp://x',
       CORS_ORIGINS: 'not an origin',
+      ROUTER_MIN_CONFIDENCE: '1.5',
     });
     expect([...found].sort()).toEqual(
       [
@@ -105,6 +109,7 @@ describe('loadConfig', () => {
         'SESSION_IDLE_TIMEOUT_MINUTES="soon" must be a number >= 1',
         'JARVIS_PORT="70000" must be a port number between 0 and 65535',
         'LOG_LEVEL="verbose" must be one of fatal, error, warn, info, debug, trace, silent',
+        'ROUTER_MIN_CONFIDENCE="1.5" must be a number >= 0 and <= 1',
       ].sort(),
     );
   });

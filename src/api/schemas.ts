@@ -212,7 +212,7 @@ export const HealthResponseSchema = Type.Object(
           [Type.Literal('fitted'), Type.Literal('configured'), Type.Literal('default')],
           {
             description:
-              '`fitted` from the registry\'s own examples (to reject at most 3% of in-scope queries), ' +
+              "`fitted` from the registry's own examples (to reject at most 3% of in-scope queries), " +
               '`configured` by ROUTER_MIN_CONFIDENCE, `default` while the registry is too small to fit one.',
           },
         ),

@@ -11,6 +11,7 @@ import { type Calibration, type Evidence, UNFITTED } from './calibration.js';
 import { type TermCounts, textFeatures, weighTerms } from './feature-extractor.js';
 import { DEFAULT_SETTINGS, type IndexSettings } from './index-settings.js';
 import { type BuildItem, type BuiltModel, ModelBuild } from './model-build.js';
+import { PendingIndex } from './pending-index.js';
 import { agentDocuments, agentExamples, type RoutableAgent } from './routable-agent.js';
 import { dot, type SparseVector } from './sparse-vector.js';
 
@@ -30,7 +31,6 @@ export interface IndexSearch {
   readonly logNormaliser: number;
   /** What stage 1 says about the best hit, for calibration. */
   readonly evidence: Evidence;
-  readonly wordCount: number;
 }
 
 export interface IndexedAgent {
@@ -78,7 +78,7 @@ export class AgentIndex {
   private readonly trainer: BackgroundTrainer;
   private readonly entries = new Map<string, Entry>();
   /** Entries not in the built model as they are now (added or changed since, or none built yet). */
-  private readonly pending = new Set<string>();
+  private readonly pending = new PendingIndex();
   private version = 0;
   /** The registry changed since the running or last build started. */
   private stale = false;
@@ -151,7 +151,7 @@ export class AgentIndex {
       version: ++this.version,
       centroid: untrainedCentroid(terms, this.settings),
     });
-    this.pending.add(agent.name);
+    this.pending.set(agent.name, this.entries.get(agent.name)!.centroid);
     this.changed();
   }
 
@@ -171,7 +171,13 @@ export class AgentIndex {
     const model = this.built?.model;
     const x = model?.indexOf(a);
     const y = model?.indexOf(b);
-    if (model === undefined || x === undefined || y === undefined || this.pending.has(a) || this.pending.has(b)) {
+    if (
+      model === undefined ||
+      x === undefined ||
+      y === undefined ||
+      this.pending.has(a) ||
+      this.pending.has(b)
+    ) {
       return { cosine: 0, distinctive: 0 };
     }
     return model.affinity(x, y);
@@ -212,10 +218,8 @@ export class AgentIndex {
     if (this.pending.size > 0) {
       const vector = weighTerms(terms, null, EMPTY, 1, this.settings.training.features);
       const scale = this.settings.training.initialScale;
-      for (const name of this.pending) {
+      for (const { name, similarity } of this.pending.search(vector)) {
         const entry = this.entries.get(name)!;
-        const similarity = dot(entry.centroid, vector);
-        if (similarity <= 0) continue;
         const logit = scale * similarity;
         if (logit > max) {
           total *= Math.exp(max - logit);
@@ -237,7 +241,15 @@ export class AgentIndex {
     const top = hits[0];
     const evidence: Evidence =
       top === undefined
-        ? { probability: 0, logit: 0, gap: 0, nearest: 0, similarity: 0, knownWordRatio }
+        ? {
+            probability: 0,
+            logit: 0,
+            gap: 0,
+            nearest: 0,
+            similarity: 0,
+            knownWordRatio,
+            energy: logNormaliser,
+          }
         : {
             probability: Math.min(1, Math.exp(top.logit - logNormaliser)),
             logit: top.logit,
@@ -245,12 +257,12 @@ export class AgentIndex {
             nearest: top.nearest,
             similarity: top.similarity,
             knownWordRatio,
+            energy: logNormaliser,
           };
     return {
       hits: hits.map(({ name, routable, logit }) => ({ name, routable, logit })),
       logNormaliser,
       evidence,
-      wordCount: terms.stems.length,
     };
   }
 
@@ -276,7 +288,7 @@ export class AgentIndex {
     this.lastBuildMs = performance.now() - startedAt;
     this.pending.clear();
     for (const [name, entry] of this.entries) {
-      if (built.versions.get(name) !== entry.version) this.pending.add(name);
+      if (built.versions.get(name) !== entry.version) this.pending.set(name, entry.centroid);
     }
   }
 }

@@ -188,15 +188,19 @@ export class AgentRouter {
     // A follow-up goes to the session's last agent when it names no topic of its own ("show details"), or
     // when it does but stage 1 would not confidently send it to another agent ("and what did that cost us
     // on cloud last month" after the tickets agent names FinOps' topic, so it goes there).
-    if (lastAgent !== null && looksLikeFollowUp(query)) {
+    const followUp = looksLikeFollowUp(query);
+    const topicless = followUp && dependsOnContextOnly(query);
+    if (lastAgent !== null && followUp) {
       const elsewhere =
-        !dependsOnContextOnly(query) &&
+        !topicless &&
         top !== undefined &&
         top.name !== lastAgent &&
         whole.inScope >= threshold &&
         top.score >= DECISION.standalone;
       if (!elsewhere) return { selected: [lastAgent], candidates, follow_up: true };
     }
+    // Without a conversation, a follow-up naming no topic ("show details") is nobody's to answer.
+    if (topicless) return { selected: [], candidates, follow_up: false };
     const clauses = splitClauses(query);
     const splits = clauses.length >= 2 && clauses.length <= DECISION.maxClauses;
     const perClause = splits ? clauses.map((clause) => this.ranking(clause, 1)) : [];
@@ -210,7 +214,11 @@ export class AgentRouter {
    * What each of several selected agents should be asked: the clauses of `query` that rank it highest among
    * `selected`. An agent no clause goes to, and every agent when there is nothing to split, gets the whole query.
    */
-  partsFor(query: string, selected: readonly string[], clauses = splitClauses(query)): Record<string, string> {
+  partsFor(
+    query: string,
+    selected: readonly string[],
+    clauses = splitClauses(query),
+  ): Record<string, string> {
     const parts = new Map<string, string[]>();
     if (clauses.length >= 2) {
       for (const clause of clauses) {
@@ -262,7 +270,8 @@ export class AgentRouter {
     const search = this.index.search(query, poolSize);
     if (search.hits.length === 0) return { candidates: [], inScope: 0 };
     const calibration = this.index.calibration;
-    const inScope = calibration.inScope(search.evidence);
+    // A query whose best agent is disabled or unavailable is that agent's: it is not handed to a neighbour.
+    const inScope = search.hits[0]!.routable ? calibration.inScope(search.evidence) : 0;
     const t = calibration.temperature;
     const max = Math.max(0, search.hits[0]!.logit) / t;
     // Agents outside the pool are taken to score 0, as in the temperature's fit.

@@ -26,6 +26,8 @@ export interface Evidence {
   readonly nearest: number;
   readonly similarity: number;
   readonly knownWordRatio: number;
+  /** Log of the softmax normaliser over all agents: how much evidence the query gives any agent at all. */
+  readonly energy: number;
 }
 
 export interface CalibrationSample {
@@ -72,7 +74,15 @@ export const UNFITTED: Calibration = {
 };
 
 function features(e: Evidence): number[] {
-  return [Math.log(Math.max(e.probability, 1e-9)), e.logit, e.gap, e.nearest, e.similarity, e.knownWordRatio];
+  return [
+    Math.log(Math.max(e.probability, 1e-9)),
+    e.logit,
+    e.gap,
+    e.nearest,
+    e.similarity,
+    e.knownWordRatio,
+    e.energy,
+  ];
 }
 
 /** Fits the calibration; `UNFITTED` when there are too few samples of either label. */

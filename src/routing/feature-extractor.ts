@@ -6,7 +6,7 @@
  * low bits: the same text always gets the same id, whatever else was seen before or in which order, which is
  * what makes a model a function of the registry's content alone.
  */
-import { stem, surfaceWords } from '../text/text-analysis.js';
+import { isStopword, stem, surfaceWords } from '../text/text-analysis.js';
 import type { SparseVector } from './sparse-vector.js';
 
 /** A text's features and how often each occurs. */
@@ -14,9 +14,8 @@ export interface TermCounts {
   /** Feature ids, strictly increasing; `id & 3` is the view. */
   readonly ids: Int32Array;
   readonly counts: Float32Array;
-  /** The text's words (`surfaceWords`) and their stems, for the share of known words. */
-  readonly words: readonly string[];
-  readonly stems: readonly string[];
+  /** Word-feature ids of the text's content words (stopwords aside, unless it has no other), in order. */
+  readonly contentWords: Int32Array;
 }
 
 export interface FeatureSettings {
@@ -106,7 +105,14 @@ export function textFeatures(text: string, settings: FeatureSettings = DEFAULT_F
     if (i === 0 || sorted[i] !== sorted[i - 1]) ids[++k] = sorted[i]!;
     counts[k]! += 1;
   }
-  return { ids, counts, words: surface, stems };
+  let content = 0;
+  for (const word of surface) if (!isStopword(word)) content++;
+  const contentWords = new Int32Array(content > 0 ? content : surface.length);
+  let c = 0;
+  for (let i = 0; i < surface.length; i++) {
+    if (content === 0 || !isStopword(surface[i]!)) contentWords[c++] = finish(wordHashes[i]!, WORD_VIEW);
+  }
+  return { ids, counts, contentWords };
 }
 
 /**
@@ -115,6 +121,10 @@ export function textFeatures(text: string, settings: FeatureSettings = DEFAULT_F
  * (`rowOf` gives -1) count in the norm with `unknownIdf` but are left out of the vector: a query made mostly
  * of words no agent uses scores low against every agent.
  */
+/** Scratch of `weighTerms`, reused by every call. */
+let rowScratch = new Int32Array(256);
+let rawScratch = new Float32Array(256);
+
 export function weighTerms(
   terms: TermCounts,
   rowOf: { get(id: number): number | undefined } | null,
@@ -124,8 +134,12 @@ export function weighTerms(
 ): SparseVector {
   const { ids, counts } = terms;
   const n = ids.length;
-  const rows = new Int32Array(n);
-  const raw = new Float32Array(n);
+  if (rowScratch.length < n) {
+    rowScratch = new Int32Array(n * 2);
+    rawScratch = new Float32Array(n * 2);
+  }
+  const rows = rowScratch;
+  const raw = rawScratch;
   let word = 0;
   let bigram = 0;
   let char = 0;

@@ -16,7 +16,7 @@ export interface IndexSettings extends BuildSettings {
 export const DEFAULT_SETTINGS: IndexSettings = {
   training: DEFAULT_TRAINING,
   folds: 5,
-  foldDocuments: 20_000,
+  foldDocuments: 3000,
   samplesPerFold: 2000,
   poolSize: 16,
   sliceMs: 3,

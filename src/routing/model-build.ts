@@ -31,7 +31,8 @@ export interface BuildSettings {
   readonly training: TrainingSettings;
   /** Folds of held-out agents and examples the calibration is fitted on (fewer for large registries). */
   readonly folds: number;
-  /** A registry with more documents than this gets a single calibration fold (bounded build time). */
+  /** A registry with more documents than this gets a single calibration fold (bounded build time): one fold
+   * of a large registry already holds out thousands of samples. */
   readonly foldDocuments: number;
   /** Samples scored per fold at most. */
   readonly samplesPerFold: number;
@@ -94,7 +95,9 @@ export class ModelBuild implements TrainingJob {
     });
     // With fewer than five agents per fold, folds take turns holding out one agent each.
     const held = items.map((_, i) =>
-      items.length < FOLD_SHARE * folds ? position[i]! % folds === k : position[i]! % FOLD_SHARE === k % FOLD_SHARE,
+      items.length < FOLD_SHARE * folds
+        ? position[i]! % folds === k
+        : position[i]! % FOLD_SHARE === k % FOLD_SHARE,
     );
     if (held.every(Boolean)) held[rank[0]!] = false;
     const classOf = new Int32Array(items.length).fill(-1);
@@ -160,7 +163,15 @@ function searchEvidence(model: RoutingModel, search: ReturnType<RoutingModel['se
   const top = search.hits[0];
   if (top === undefined) {
     return {
-      evidence: { probability: 0, logit: 0, gap: 0, nearest: 0, similarity: 0, knownWordRatio: search.knownWordRatio },
+      evidence: {
+        probability: 0,
+        logit: 0,
+        gap: 0,
+        nearest: 0,
+        similarity: 0,
+        knownWordRatio: search.knownWordRatio,
+        energy: search.logNormaliser,
+      },
       search,
     };
   }
@@ -173,6 +184,7 @@ function searchEvidence(model: RoutingModel, search: ReturnType<RoutingModel['se
       nearest: top.nearest,
       similarity: dot(model.centroid(top.cls), search.vector),
       knownWordRatio: search.knownWordRatio,
+      energy: search.logNormaliser,
     },
     search,
   };

@@ -12,7 +12,7 @@
  * centroid (a prototype scorer) and are shrunk by L2; epochs are bounded by a budget of posting visits, so
  * large registries train in bounded time.
  */
-import { DEFAULT_FEATURES, type FeatureSettings, type TermCounts, weighTerms } from './feature-extractor.js';
+import { DEFAULT_FEATURES, type TermCounts, weighTerms } from './feature-extractor.js';
 import { RoutingModel, type ScoringSettings } from './routing-model.js';
 import type { SparseVector } from './sparse-vector.js';
 
@@ -45,7 +45,7 @@ export const DEFAULT_TRAINING: TrainingSettings = {
   nearestWeight: 3,
   maxEpochs: 12,
   minEpochs: 2,
-  budget: 600_000_000,
+  budget: 300_000_000,
   rate: 2,
   decay: 0.3,
   l2: 1e-5,
@@ -179,7 +179,10 @@ export class ModelTrainer {
         });
       case 'offsets': {
         const rows = this.idf.length;
-        const common = Math.max(this.settings.minCommonCount, this.settings.commonShare * this.classes.length);
+        const common = Math.max(
+          this.settings.minCommonCount,
+          this.settings.commonShare * this.classes.length,
+        );
         this.postStart = new Int32Array(rows + 1);
         for (let r = 0; r < rows; r++) {
           this.postStart[r + 1] = this.postStart[r]! + (this.counts[r]! > common ? 0 : this.counts[r]!);
@@ -205,7 +208,8 @@ export class ModelTrainer {
         });
       case 'cost':
         return this.loop(this.vectors.length, deadline, (d) => {
-          for (const row of this.vectors[d]!.ids) this.cost += this.postStart[row + 1]! - this.postStart[row]!;
+          for (const row of this.vectors[d]!.ids)
+            this.cost += this.postStart[row + 1]! - this.postStart[row]!;
           if (d === this.vectors.length - 1) this.planEpochs();
         });
       case 'train':

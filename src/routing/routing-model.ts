@@ -6,8 +6,7 @@
  * `ModelTrainer`; immutable once built, so the router can swap a new one in whole.
  */
 import type { FeatureSettings, TermCounts } from './feature-extractor.js';
-import { wordFeature, weighTerms } from './feature-extractor.js';
-import { isStopword } from '../text/text-analysis.js';
+import { weighTerms } from './feature-extractor.js';
 import { dot, type SparseVector } from './sparse-vector.js';
 
 /** Scoring settings a model keeps with it. */
@@ -70,7 +69,9 @@ export class RoutingModel {
   constructor(parts: ModelParts) {
     this.parts = parts;
     this.classes = parts.classes;
-    parts.classes.forEach((name, cls) => this.classOf.set(name, cls));
+    parts.classes.forEach((name, cls) => {
+      this.classOf.set(name, cls);
+    });
     this.scores = new Float64Array(parts.classes.length);
     this.marked = new Uint8Array(parts.classes.length);
     this.touched = new Int32Array(parts.classes.length);
@@ -94,14 +95,13 @@ export class RoutingModel {
     return weighTerms(terms, rows, idf, unknownIdf, settings.features);
   }
 
-  /** Share of the query's content words (stopwords aside, unless it has no other) some document uses. */
+  /** Share of the query's content words some document uses; 0 for a query of no words. */
   knownWordRatio(terms: TermCounts): number {
-    const content = terms.stems.filter((_, i) => !isStopword(terms.words[i]!));
-    const counted = content.length > 0 ? content : terms.stems;
-    if (counted.length === 0) return 0;
+    const words = terms.contentWords;
+    if (words.length === 0) return 0;
     let known = 0;
-    for (const s of counted) if (this.parts.rows.has(wordFeature(s))) known++;
-    return known / counted.length;
+    for (const id of words) if (this.parts.rows.has(id)) known++;
+    return known / words.length;
   }
 
   centroid(cls: number): SparseVector {
@@ -220,7 +220,10 @@ function topHits(scores: Float64Array, touched: Int32Array, count: number, limit
     }
     let i = hits.length;
     hits.push({ cls, logit, nearest: 0 });
-    while (i > 0 && (hits[i - 1]!.logit < logit || (hits[i - 1]!.logit === logit && hits[i - 1]!.cls > cls))) {
+    while (
+      i > 0 &&
+      (hits[i - 1]!.logit < logit || (hits[i - 1]!.logit === logit && hits[i - 1]!.cls > cls))
+    ) {
       hits[i] = hits[i - 1]!;
       i--;
     }
