@@ -559,7 +559,11 @@ async function httpRoute(report: Report, datasets: Dataset[]): Promise<void> {
   report.section('Routing through HTTP (POST /registry/route, sequential)');
   const intents = datasets
     .flatMap((d) =>
-      [...groupByIntent(d.train)].map(([intent, texts]) => ({ intent: `${d.name}_${intent}`, texts })),
+      [...groupByIntent(d.train)].map(([intent, texts]) => ({
+        // Agent names are identifiers: "reverted_card_payment?" is not one.
+        intent: `${d.name}_${intent}`.toLowerCase().replace(/[^a-z0-9_]+/g, '_'),
+        texts,
+      })),
     )
     .filter(({ texts }) => texts.length >= 100)
     .slice(0, 150);

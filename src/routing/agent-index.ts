@@ -13,7 +13,7 @@ import { DEFAULT_SETTINGS, type IndexSettings } from './index-settings.js';
 import { type BuildItem, type BuiltModel, ModelBuild } from './model-build.js';
 import { PendingIndex } from './pending-index.js';
 import { agentDocuments, agentExamples, type RoutableAgent } from './routable-agent.js';
-import { dot, type SparseVector } from './sparse-vector.js';
+import type { SparseVector } from './sparse-vector.js';
 
 /** One agent of the pool a query is scored against. */
 export interface IndexHit {
@@ -77,6 +77,8 @@ export class AgentIndex {
   private built: BuiltModel | undefined;
   private readonly trainer: BackgroundTrainer;
   private readonly entries = new Map<string, Entry>();
+  /** The agents' names, sorted: the order every build takes them in. */
+  private readonly sortedNames: string[] = [];
   /** Entries not in the built model as they are now (added or changed since, or none built yet). */
   private readonly pending = new PendingIndex();
   private version = 0;
@@ -141,6 +143,7 @@ export class AgentIndex {
       this.entries.set(agent.name, { ...previous, agent, routable });
       return;
     }
+    if (previous === undefined) this.sortedNames.splice(this.rankOf(agent.name), 0, agent.name);
     const terms = documents.map((text) => textFeatures(text, this.settings.training.features));
     this.entries.set(agent.name, {
       agent,
@@ -157,6 +160,7 @@ export class AgentIndex {
 
   remove(name: string): boolean {
     if (!this.entries.delete(name)) return false;
+    this.sortedNames.splice(this.rankOf(name), 1);
     this.pending.delete(name);
     this.version++;
     this.changed();
@@ -211,7 +215,7 @@ export class AgentIndex {
           routable: entry.routable,
           logit: hit.logit,
           nearest: hit.nearest,
-          similarity: dot(model.centroid(hit.cls), search.vector),
+          similarity: model.similarity(hit.cls, search.vector),
         });
       }
     }
@@ -266,6 +270,18 @@ export class AgentIndex {
     };
   }
 
+  /** Where `name` is, or would go, in `sortedNames` (binary search). */
+  private rankOf(name: string): number {
+    let lo = 0;
+    let hi = this.sortedNames.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.sortedNames[mid]! < name) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
   private changed(): void {
     this.stale = true;
     this.trainer.wake();
@@ -275,9 +291,10 @@ export class AgentIndex {
   private nextJob(): TrainingJob | undefined {
     if (!this.stale) return undefined;
     this.stale = false;
-    const items: BuildItem[] = [...this.entries.entries()]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([name, entry]) => ({ name, version: entry.version, terms: entry.terms }));
+    const items: BuildItem[] = this.sortedNames.map((name) => {
+      const entry = this.entries.get(name)!;
+      return { name, version: entry.version, terms: entry.terms };
+    });
     return new ModelBuild(items, this.settings, (built, startedAt) => this.adopt(built, startedAt));
   }
 

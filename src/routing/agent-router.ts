@@ -206,7 +206,7 @@ export class AgentRouter {
     const perClause = splits ? clauses.map((clause) => this.ranking(clause, 1)) : [];
     const selected = decideOffline(whole, perClause, threshold, (a, b) => this.index.affinity(a, b));
     const result: RouteResult = { selected, candidates, follow_up: false };
-    if (selected.length >= 2) result.parts = this.partsFor(query, selected, clauses);
+    if (selected.length >= 2) result.parts = this.partsFor(query, selected, clauses, perClause);
     return result;
   }
 
@@ -218,11 +218,15 @@ export class AgentRouter {
     query: string,
     selected: readonly string[],
     clauses = splitClauses(query),
+    rankings: readonly RankedText[] = [],
   ): Record<string, string> {
     const parts = new Map<string, string[]>();
     if (clauses.length >= 2) {
-      for (const clause of clauses) {
-        const best = this.ranking(clause, MAX_TOP_K).candidates.find((c) => selected.includes(c.name));
+      for (const [i, clause] of clauses.entries()) {
+        // The clause's ranking from the decision when it names a selected agent, else a deeper one.
+        const among = (ranked: RankedText | undefined) =>
+          ranked?.candidates.find((c) => selected.includes(c.name));
+        const best = among(rankings[i]) ?? among(this.ranking(clause, MAX_TOP_K));
         if (best !== undefined) parts.set(best.name, [...(parts.get(best.name) ?? []), clause]);
       }
     }

@@ -87,6 +87,18 @@ function features(e: Evidence): number[] {
 
 /** Fits the calibration; `UNFITTED` when there are too few samples of either label. */
 export function fitCalibration(samples: readonly CalibrationSample[]): Calibration {
+  const fit = calibrationFit(samples);
+  for (;;) {
+    const step = fit.next();
+    if (step.done === true) return step.value;
+  }
+}
+
+/**
+ * The fit in steps (one Newton step or one step of the temperature's search each), so a background build
+ * can interleave it with requests: the generator's return value is the calibration.
+ */
+export function* calibrationFit(samples: readonly CalibrationSample[]): Generator<void, Calibration> {
   const positives = samples.filter((s) => s.inScope);
   const negatives = samples.length - positives.length;
   if (positives.length < MIN_SAMPLES || negatives < MIN_SAMPLES) return UNFITTED;
@@ -101,7 +113,7 @@ export function fitCalibration(samples: readonly CalibrationSample[]): Calibrati
   const y = samples.map((s) => (s.inScope ? 1 : 0));
   // Both labels weigh the same in total.
   const weightOf = [0.5 / negatives, 0.5 / positives.length];
-  const w = newtonLogistic(x, y, (i) => weightOf[y[i]!]!, samples.length);
+  const w = yield* newtonLogistic(x, y, (i) => weightOf[y[i]!]!, samples.length);
   const inScope = (evidence: Evidence): number => {
     const f = features(evidence);
     let z = w[0]!;
@@ -113,7 +125,7 @@ export function fitCalibration(samples: readonly CalibrationSample[]): Calibrati
   return {
     fitted: true,
     threshold: round(threshold),
-    temperature: fitTemperature(positives),
+    temperature: yield* fitTemperature(positives),
     inScopeSamples: positives.length,
     outOfScopeSamples: negatives,
     inScope,
@@ -121,12 +133,12 @@ export function fitCalibration(samples: readonly CalibrationSample[]): Calibrati
 }
 
 /** Weighted, ridge-penalised logistic regression by Newton's method (few features, so exact steps are cheap). */
-function newtonLogistic(
+function* newtonLogistic(
   x: readonly number[][],
   y: readonly number[],
   weight: (i: number) => number,
   n: number,
-): number[] {
+): Generator<void, number[]> {
   const d = x[0]!.length;
   const w = new Array<number>(d).fill(0);
   const ridge = RIDGE / n;
@@ -157,6 +169,7 @@ function newtonLogistic(
       change = Math.max(change, Math.abs(delta[a]!));
     }
     if (change < 1e-6) break;
+    yield;
   }
   return w;
 }
@@ -185,7 +198,7 @@ function solve(matrix: number[][], vector: number[]): number[] {
 }
 
 /** The temperature (0.25..4) that minimises the held-out loss of the true agent, by golden-section search. */
-function fitTemperature(samples: readonly CalibrationSample[]): number {
+function* fitTemperature(samples: readonly CalibrationSample[]): Generator<void, number> {
   const usable = samples.filter((s) => s.trueLogit !== undefined && s.topLogits !== undefined);
   if (usable.length < MIN_SAMPLES) return 1;
   const loss = (t: number) => {
@@ -207,6 +220,7 @@ function fitTemperature(samples: readonly CalibrationSample[]): number {
     const b = lo + ratio * (hi - lo);
     if (loss(Math.exp(a)) < loss(Math.exp(b))) hi = b;
     else lo = a;
+    yield;
   }
   return round(Math.exp((lo + hi) / 2));
 }

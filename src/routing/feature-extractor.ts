@@ -132,6 +132,25 @@ export function weighTerms(
   unknownIdf: number,
   settings: FeatureSettings = DEFAULT_FEATURES,
 ): SparseVector {
+  const ids = new Int32Array(terms.ids.length);
+  const values = new Float32Array(terms.ids.length);
+  const known = weighTermsInto(terms, rowOf, idf, unknownIdf, settings, ids, values, 0);
+  return known === ids.length
+    ? { ids, values }
+    : { ids: ids.slice(0, known), values: values.slice(0, known) };
+}
+
+/** `weighTerms` writing into `outIds` / `values` from `offset`; returns how many features it wrote. */
+export function weighTermsInto(
+  terms: TermCounts,
+  rowOf: { get(id: number): number | undefined } | null,
+  idf: Float32Array,
+  unknownIdf: number,
+  settings: FeatureSettings,
+  outIds: Int32Array,
+  values: Float32Array,
+  offset: number,
+): number {
   const { ids, counts } = terms;
   const n = ids.length;
   if (rowScratch.length < n) {
@@ -167,15 +186,13 @@ export function weighTerms(
   }
   const unit = total > 0 ? 1 / Math.sqrt(total) : 0;
   // The known features by row, ascending (insertion sort: a text has tens of features).
-  const outIds = new Int32Array(known);
-  const values = new Float32Array(known);
   let k = 0;
   for (let i = 0; i < n; i++) {
     const row = rows[i]!;
     if (row < 0 && rowOf !== null) continue;
     const value = raw[i]! * unit;
-    let at = k++;
-    while (rowOf !== null && at > 0 && outIds[at - 1]! > row) {
+    let at = offset + k++;
+    while (rowOf !== null && at > offset && outIds[at - 1]! > row) {
       outIds[at] = outIds[at - 1]!;
       values[at] = values[at - 1]!;
       at--;
@@ -183,5 +200,5 @@ export function weighTerms(
     outIds[at] = row;
     values[at] = value;
   }
-  return { ids: outIds, values };
+  return known;
 }

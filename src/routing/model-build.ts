@@ -6,11 +6,10 @@
  * documents taken in name order, so the same registry builds the same model whatever order it was filled in.
  */
 import type { TrainingJob } from './background-trainer.js';
-import { type Calibration, type CalibrationSample, fitCalibration } from './calibration.js';
+import { type Calibration, type CalibrationSample, calibrationFit } from './calibration.js';
 import type { TermCounts } from './feature-extractor.js';
-import { type LabelledDocument, ModelTrainer, seededRandom, type TrainingSettings } from './model-trainer.js';
+import { ModelTrainer, seededRandom, type TrainingSettings } from './model-trainer.js';
 import type { RoutingModel } from './routing-model.js';
-import { dot } from './sparse-vector.js';
 
 /** An agent as the build saw it: `version` tells the index whether it changed while the build ran. */
 export interface BuildItem {
@@ -40,23 +39,32 @@ export interface BuildSettings {
 
 /** Each fold holds out one in this many agents, and one in this many examples of the others. */
 const FOLD_SHARE = 5;
+/** A finished fold, let go of (its model is no longer needed). */
+const EMPTY_FOLD: Fold = {
+  trainer: new ModelTrainer([], { classes: [], terms: [] }),
+  heldOut: [],
+};
+
 /** Best logits kept per sample for fitting the temperature. */
 const TOP_LOGITS = 10;
 
 interface Fold {
   readonly trainer: ModelTrainer;
   readonly heldOut: { readonly terms: TermCounts; readonly cls: number; readonly inScope: boolean }[];
-  /** Fold class of each kept agent (-1 for held-out agents). */
-  readonly classOf: Int32Array;
 }
 
 export class ModelBuild implements TrainingJob {
   readonly startedAt = performance.now();
-  private readonly main: ModelTrainer;
+  private main: ModelTrainer | undefined;
+  private readonly documents = { classes: [] as number[], terms: [] as TermCounts[] };
+  private collected = 0;
   private readonly folds: Fold[] = [];
+  private readonly foldCount: number;
   private foldIndex = 0;
   private sampleIndex = 0;
   private readonly samples: CalibrationSample[] = [];
+  private planning: Generator<void, Fold> | undefined;
+  private fit: Generator<void, Calibration> | undefined;
   private built: BuiltModel | undefined;
 
   /** @param items the registry's agents, sorted by name */
@@ -65,23 +73,16 @@ export class ModelBuild implements TrainingJob {
     private readonly settings: BuildSettings,
     private readonly onCommit: (built: BuiltModel, startedAt: number) => void,
   ) {
-    const documents: LabelledDocument[] = [];
     let total = 0;
-    items.forEach((item, cls) => {
-      for (const terms of item.terms) documents.push({ cls, terms });
-      total += item.terms.length;
-    });
-    this.main = new ModelTrainer(
-      items.map((item) => item.name),
-      documents,
-      settings.training,
-    );
-    const folds = total > settings.foldDocuments ? 1 : settings.folds;
-    if (items.length >= 2) for (let k = 0; k < folds; k++) this.folds.push(this.fold(k, folds));
+    for (const item of items) total += item.terms.length;
+    this.foldCount = items.length < 2 ? 0 : total > settings.foldDocuments ? 1 : settings.folds;
   }
 
-  /** The agents held out of fold `k`: one in five, by a seeded shuffle of their names (never all of them). */
-  private fold(k: number, folds: number): Fold {
+  /**
+   * The agents held out of fold `k`: one in five, by a seeded shuffle of their names (never all of them). In
+   * steps of a few hundred agents, so a large registry's fold is planned between requests too.
+   */
+  private *fold(k: number, folds: number): Generator<void, Fold> {
     const { items, settings } = this;
     const random = seededRandom(settings.training.seed + 101 * k);
     const rank = items.map((_, i) => i);
@@ -100,36 +101,63 @@ export class ModelBuild implements TrainingJob {
         : position[i]! % FOLD_SHARE === k % FOLD_SHARE,
     );
     if (held.every(Boolean)) held[rank[0]!] = false;
-    const classOf = new Int32Array(items.length).fill(-1);
     const names: string[] = [];
-    const documents: LabelledDocument[] = [];
+    const documents = { classes: [] as number[], terms: [] as TermCounts[] };
     const heldOut: Fold['heldOut'] = [];
-    items.forEach((item, i) => {
+    for (let i = 0; i < items.length; i++) {
+      if (i % 256 === 255) yield;
+      const item = items[i]!;
       const examples = item.terms.length - 1;
       if (held[i]) {
         for (let e = 1; e <= examples; e++) heldOut.push({ terms: item.terms[e]!, cls: -1, inScope: false });
-        return;
+        continue;
       }
       const cls = names.length;
-      classOf[i] = cls;
       names.push(item.name);
       item.terms.forEach((terms, e) => {
         if (e > 0 && examples >= 2 && (e + position[i]!) % FOLD_SHARE === k % FOLD_SHARE) {
           heldOut.push({ terms, cls, inScope: true });
-        } else documents.push({ cls, terms });
+        } else {
+          documents.classes.push(cls);
+          documents.terms.push(terms);
+        }
       });
-    });
+    }
     const step = Math.max(1, Math.ceil(heldOut.length / settings.samplesPerFold));
     return {
       trainer: new ModelTrainer(names, documents, settings.training),
       heldOut: heldOut.filter((_, i) => i % step === 0),
-      classOf,
     };
   }
 
   advance(deadline: number): boolean {
+    // Every step below checks the clock: a build of any size runs in slices.
+    const { items } = this;
+    while (this.collected < items.length) {
+      const item = items[this.collected]!;
+      for (const terms of item.terms) {
+        this.documents.classes.push(this.collected);
+        this.documents.terms.push(terms);
+      }
+      this.collected++;
+      if (this.collected % 64 === 0 && performance.now() >= deadline) return false;
+    }
+    this.main ??= new ModelTrainer(
+      items.map((item) => item.name),
+      this.documents,
+      this.settings.training,
+    );
     if (!this.main.advance(deadline)) return false;
-    while (this.foldIndex < this.folds.length) {
+    while (this.foldIndex < this.foldCount) {
+      while (this.folds.length === this.foldIndex) {
+        this.planning ??= this.fold(this.foldIndex, this.foldCount);
+        const step = this.planning.next();
+        if (step.done === true) {
+          this.folds.push(step.value);
+          this.planning = undefined;
+        }
+        if (performance.now() >= deadline) return false;
+      }
       const fold = this.folds[this.foldIndex]!;
       if (!fold.trainer.advance(deadline)) return false;
       const model = fold.trainer.result;
@@ -138,15 +166,23 @@ export class ModelBuild implements TrainingJob {
         this.samples.push(sampleOf(model, sample.terms, sample.cls, sample.inScope));
         if (performance.now() >= deadline) return false;
       }
+      this.folds[this.foldIndex] = EMPTY_FOLD;
       this.foldIndex++;
       this.sampleIndex = 0;
     }
-    this.built = {
-      model: this.main.result,
-      calibration: fitCalibration(this.samples),
-      versions: new Map(this.items.map((item) => [item.name, item.version])),
-    };
-    return true;
+    this.fit ??= calibrationFit(this.samples);
+    for (;;) {
+      const step = this.fit.next();
+      if (step.done === true) {
+        this.built = {
+          model: this.main.result,
+          calibration: step.value,
+          versions: new Map(items.map((item) => [item.name, item.version])),
+        };
+        return true;
+      }
+      if (performance.now() >= deadline) return false;
+    }
   }
 
   commit(): void {
@@ -182,7 +218,7 @@ function searchEvidence(model: RoutingModel, search: ReturnType<RoutingModel['se
       logit: top.logit,
       gap: top.logit - second,
       nearest: top.nearest,
-      similarity: dot(model.centroid(top.cls), search.vector),
+      similarity: model.similarity(top.cls, search.vector),
       knownWordRatio: search.knownWordRatio,
       energy: search.logNormaliser,
     },

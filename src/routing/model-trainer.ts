@@ -12,9 +12,9 @@
  * centroid (a prototype scorer) and are shrunk by L2; epochs are bounded by a budget of posting visits, so
  * large registries train in bounded time.
  */
-import { DEFAULT_FEATURES, type TermCounts, weighTerms } from './feature-extractor.js';
+import { DEFAULT_FEATURES, type TermCounts, weighTermsInto } from './feature-extractor.js';
 import { RoutingModel, type ScoringSettings } from './routing-model.js';
-import type { SparseVector } from './sparse-vector.js';
+import { PackedVectors } from './sparse-vector.js';
 
 export interface TrainingSettings extends ScoringSettings {
   readonly maxEpochs: number;
@@ -39,10 +39,14 @@ export interface TrainingSettings extends ScoringSettings {
   readonly minCommonCount: number;
 }
 
+/**
+ * Chosen on the training splits: the nearest-document vote changed top-1 by less than half a point either
+ * way, so it only informs the calibration (for the best hit) and costs one agent's documents per query.
+ */
 export const DEFAULT_TRAINING: TrainingSettings = {
   features: DEFAULT_FEATURES,
-  nearestHits: 5,
-  nearestWeight: 3,
+  nearestHits: 1,
+  nearestWeight: 0,
   maxEpochs: 12,
   minEpochs: 2,
   budget: 300_000_000,
@@ -55,10 +59,11 @@ export const DEFAULT_TRAINING: TrainingSettings = {
   minCommonCount: 200,
 };
 
-/** One labelled document. */
-export interface LabelledDocument {
-  readonly cls: number;
-  readonly terms: TermCounts;
+/** Labelled documents as parallel arrays (no object per document: a large registry has 100,000 of them). */
+export interface LabelledDocuments {
+  /** Each document's class, ascending (documents come grouped by class). */
+  readonly classes: readonly number[];
+  readonly terms: readonly TermCounts[];
 }
 
 /** How often to look at the clock inside loops over documents. */
@@ -73,8 +78,14 @@ export class ModelTrainer {
   private df: number[] = [];
   private idf = new Float32Array(0);
   private unknownIdf = 1;
-  private readonly vectors: SparseVector[] = [];
-  private readonly supports: SparseVector[] = [];
+  /** Every document's vector over rows, packed; then every class's centroid (its support), packed. */
+  private features = 0;
+  private docStart = new Int32Array(0);
+  private docIds = new Int32Array(0);
+  private docValues = new Float32Array(0);
+  private centStart = new Int32Array(0);
+  private centIds = new Int32Array(0);
+  private centValues = new Float32Array(0);
   private counts = new Int32Array(0);
   private postStart = new Int32Array(0);
   private postClass = new Int32Array(0);
@@ -99,14 +110,14 @@ export class ModelTrainer {
    */
   constructor(
     private readonly classes: readonly string[],
-    private readonly documents: readonly LabelledDocument[],
+    private readonly documents: LabelledDocuments,
     private readonly settings: TrainingSettings = DEFAULT_TRAINING,
   ) {
     this.random = seededRandom(settings.seed);
     this.firstDocument = new Int32Array(classes.length + 1);
     let d = 0;
     for (let cls = 0; cls <= classes.length; cls++) {
-      while (d < documents.length && documents[d]!.cls < cls) d++;
+      while (d < documents.classes.length && documents.classes[d]! < cls) d++;
       this.firstDocument[cls] = d;
     }
   }
@@ -135,8 +146,9 @@ export class ModelTrainer {
   private step(deadline: number): boolean {
     switch (this.phase) {
       case 'rows':
-        return this.loop(this.documents.length, deadline, (d) => {
-          for (const id of this.documents[d]!.terms.ids) {
+        return this.loop(this.documents.terms.length, deadline, (d) => {
+          this.features += this.documents.terms[d]!.ids.length;
+          for (const id of this.documents.terms[d]!.ids) {
             let row = this.rows.get(id);
             if (row === undefined) {
               row = this.df.length;
@@ -147,7 +159,7 @@ export class ModelTrainer {
           }
         });
       case 'idf': {
-        const n = this.documents.length;
+        const n = this.documents.terms.length;
         this.idf = new Float32Array(this.df.length);
         for (let r = 0; r < this.df.length; r++) this.idf[r] = Math.log((1 + n) / (1 + this.df[r]!)) + 1;
         this.unknownIdf = Math.log(1 + n) + 1;
@@ -155,27 +167,41 @@ export class ModelTrainer {
         return true;
       }
       case 'weigh':
-        return this.loop(this.documents.length, deadline, (d) => {
-          this.vectors.push(
-            weighTerms(
-              this.documents[d]!.terms,
-              this.rows,
-              this.idf,
-              this.unknownIdf,
-              this.settings.features,
-            ),
+        if (this.cursor === 0) {
+          this.docStart = new Int32Array(this.documents.terms.length + 1);
+          this.docIds = new Int32Array(this.features);
+          this.docValues = new Float32Array(this.features);
+        }
+        return this.loop(this.documents.terms.length, deadline, (d) => {
+          const { docStart } = this;
+          const written = weighTermsInto(
+            this.documents.terms[d]!,
+            this.rows,
+            this.idf,
+            this.unknownIdf,
+            this.settings.features,
+            this.docIds,
+            this.docValues,
+            docStart[d]!,
           );
+          docStart[d + 1] = docStart[d]! + written;
         });
       case 'support':
+        if (this.cursor === 0) {
+          // A centroid has at most the features of its documents together.
+          this.centStart = new Int32Array(this.classes.length + 1);
+          this.centIds = new Int32Array(this.features);
+          this.centValues = new Float32Array(this.features);
+        }
         return this.loop(this.classes.length, deadline, (cls) => {
-          this.supports.push(
-            centroidOf(this.vectors, this.firstDocument[cls]!, this.firstDocument[cls + 1]!, this.idf.length),
-          );
+          const written = this.centroidInto(this.firstDocument[cls]!, this.firstDocument[cls + 1]!, cls);
+          this.centStart[cls + 1] = this.centStart[cls]! + written;
         });
       case 'count':
         if (this.cursor === 0) this.counts = new Int32Array(this.idf.length);
         return this.loop(this.classes.length, deadline, (cls) => {
-          for (const row of this.supports[cls]!.ids) this.counts[row]! += 1;
+          for (let p = this.centStart[cls]!; p < this.centStart[cls + 1]!; p++)
+            this.counts[this.centIds[p]!]! += 1;
         });
       case 'offsets': {
         const rows = this.idf.length;
@@ -197,20 +223,21 @@ export class ModelTrainer {
       case 'fill':
         // Classes ascending: each row's postings come out sorted by class.
         return this.loop(this.classes.length, deadline, (cls) => {
-          const { ids, values } = this.supports[cls]!;
-          for (let i = 0; i < ids.length; i++) {
-            const row = ids[i]!;
+          for (let i = this.centStart[cls]!; i < this.centStart[cls + 1]!; i++) {
+            const row = this.centIds[i]!;
             if (this.postStart[row] === this.postStart[row + 1]) continue;
             const p = this.fillAt[row]!++;
             this.postClass[p] = cls;
-            this.postWeight[p] = this.settings.initialScale * values[i]!;
+            this.postWeight[p] = this.settings.initialScale * this.centValues[i]!;
           }
         });
       case 'cost':
-        return this.loop(this.vectors.length, deadline, (d) => {
-          for (const row of this.vectors[d]!.ids)
+        return this.loop(this.documents.terms.length, deadline, (d) => {
+          for (let i = this.docStart[d]!; i < this.docStart[d + 1]!; i++) {
+            const row = this.docIds[i]!;
             this.cost += this.postStart[row + 1]! - this.postStart[row]!;
-          if (d === this.vectors.length - 1) this.planEpochs();
+          }
+          if (d === this.documents.terms.length - 1) this.planEpochs();
         });
       case 'train':
         return this.train(deadline);
@@ -233,7 +260,7 @@ export class ModelTrainer {
     // Each visit is paid twice: scoring, then the update.
     const perEpoch = Math.max(1, 2 * this.cost);
     this.epochs = Math.max(minEpochs, Math.min(maxEpochs, Math.floor(budget / perEpoch)));
-    const n = this.vectors.length;
+    const n = this.documents.terms.length;
     this.order = new Int32Array(n);
     for (let i = 0; i < n; i++) this.order[i] = i;
     this.scores = new Float64Array(this.classes.length);
@@ -243,7 +270,7 @@ export class ModelTrainer {
   }
 
   private train(deadline: number): boolean {
-    if (this.classes.length < 2 || this.vectors.length === 0) return true;
+    if (this.classes.length < 2 || this.documents.terms.length === 0) return true;
     const { rate, decay } = this.settings;
     while (this.epoch < this.epochs) {
       this.learn(this.order[this.cursor++]!, rate / (1 + decay * this.epoch));
@@ -260,12 +287,21 @@ export class ModelTrainer {
 
   /** One gradient step of the softmax loss over all agents for document `d`. */
   private learn(d: number, lr: number): void {
-    const { postStart, postClass, postWeight, scores, marked, touched } = this;
-    const vector = this.vectors[d]!;
-    const own = this.documents[d]!.cls;
-    const { ids, values } = vector;
+    const {
+      postStart,
+      postClass,
+      postWeight,
+      scores,
+      marked,
+      touched,
+      docIds: ids,
+      docValues: values,
+    } = this;
+    const own = this.documents.classes[d]!;
+    const from = this.docStart[d]!;
+    const to = this.docStart[d + 1]!;
     let count = 0;
-    for (let j = 0; j < ids.length; j++) {
+    for (let j = from; j < to; j++) {
       const row = ids[j]!;
       const x = values[j]!;
       for (let p = postStart[row]!, end = postStart[row + 1]!; p < end; p++) {
@@ -293,7 +329,7 @@ export class ModelTrainer {
       scores[cls] = scores[cls]! / total - (cls === own ? 1 : 0);
     }
     const { l2 } = this.settings;
-    for (let j = 0; j < ids.length; j++) {
+    for (let j = from; j < to; j++) {
       const row = ids[j]!;
       const x = values[j]!;
       for (let p = postStart[row]!, end = postStart[row + 1]!; p < end; p++) {
@@ -308,6 +344,43 @@ export class ModelTrainer {
     }
   }
 
+  /**
+   * Writes the unit mean of documents `from..to` (rows ascending) as centroid `cls`; returns its length. A class
+   * without documents gets an empty one.
+   */
+  private centroidInto(from: number, to: number, cls: number): number {
+    const { docStart, docIds, docValues, centIds, centValues } = this;
+    const rows = this.idf.length;
+    if (accumulator.length < rows) accumulator = new Float64Array(Math.max(rows, accumulator.length * 2));
+    let count = 0;
+    for (let p = docStart[from]!; p < docStart[to]!; p++) {
+      const id = docIds[p]!;
+      if (accumulator[id] === 0) {
+        if (count === seen.length) {
+          const grown = new Int32Array(seen.length * 2);
+          grown.set(seen);
+          seen = grown;
+        }
+        seen[count++] = id;
+      }
+      accumulator[id]! += docValues[p]!;
+    }
+    const ids = seen.subarray(0, count).sort();
+    const at = this.centStart[cls]!;
+    let norm = 0;
+    for (let i = 0; i < count; i++) {
+      const value = accumulator[ids[i]!]!;
+      norm += value * value;
+    }
+    const scale = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+    for (let i = 0; i < count; i++) {
+      centIds[at + i] = ids[i]!;
+      centValues[at + i] = accumulator[ids[i]!]! * scale;
+      accumulator[ids[i]!] = 0;
+    }
+    return count;
+  }
+
   private shuffle(): void {
     const { order, random } = this;
     for (let i = order.length - 1; i > 0; i--) {
@@ -319,10 +392,7 @@ export class ModelTrainer {
   }
 
   private finish(): void {
-    const documents: SparseVector[][] = [];
-    for (let cls = 0; cls < this.classes.length; cls++) {
-      documents.push(this.vectors.slice(this.firstDocument[cls]!, this.firstDocument[cls + 1]!));
-    }
+    const used = this.centStart[this.classes.length]!;
     this.model = new RoutingModel({
       classes: this.classes,
       rows: this.rows,
@@ -331,10 +401,17 @@ export class ModelTrainer {
       postStart: this.postStart,
       postClass: this.postClass,
       postWeight: this.postWeight,
-      documents,
-      centroids: this.supports,
+      documents: new PackedVectors(this.docStart, this.docIds, this.docValues),
+      firstDocument: this.firstDocument,
+      centroids: new PackedVectors(
+        this.centStart,
+        this.centIds.slice(0, used),
+        this.centValues.slice(0, used),
+      ),
       settings: this.settings,
     });
+    this.centIds = new Int32Array(0);
+    this.centValues = new Float32Array(0);
     this.fillAt = new Int32Array(0);
   }
 }
@@ -352,41 +429,9 @@ const NEXT: Record<Phase, Phase> = {
   done: 'done',
 };
 
-/** Dense scratch reused by `centroidOf`. */
+/** Dense scratch reused by `centroidInto`. */
 let accumulator = new Float64Array(1024);
 let seen = new Int32Array(1024);
-
-/** The unit mean of `vectors[from..to)` (rows ascending); a class without documents gets an empty one. */
-function centroidOf(vectors: readonly SparseVector[], from: number, to: number, rows: number): SparseVector {
-  if (accumulator.length < rows) accumulator = new Float64Array(Math.max(rows, accumulator.length * 2));
-  let count = 0;
-  for (let d = from; d < to; d++) {
-    const { ids, values } = vectors[d]!;
-    for (let i = 0; i < ids.length; i++) {
-      const id = ids[i]!;
-      if (accumulator[id] === 0) {
-        if (count === seen.length) {
-          const grown = new Int32Array(seen.length * 2);
-          grown.set(seen);
-          seen = grown;
-        }
-        seen[count++] = id;
-      }
-      accumulator[id]! += values[i]!;
-    }
-  }
-  const ids = seen.slice(0, count).sort();
-  const values = new Float32Array(count);
-  let norm = 0;
-  for (let i = 0; i < count; i++) {
-    values[i] = accumulator[ids[i]!]!;
-    norm += values[i]! * values[i]!;
-    accumulator[ids[i]!] = 0;
-  }
-  const scale = norm > 0 ? 1 / Math.sqrt(norm) : 0;
-  for (let i = 0; i < count; i++) values[i]! *= scale;
-  return { ids, values };
-}
 
 /** A small deterministic PRNG (mulberry32): training must not depend on Math.random. */
 export function seededRandom(seed: number): () => number {

@@ -7,7 +7,7 @@
  */
 import type { FeatureSettings, TermCounts } from './feature-extractor.js';
 import { weighTerms } from './feature-extractor.js';
-import { dot, type SparseVector } from './sparse-vector.js';
+import type { PackedVectors, SparseVector } from './sparse-vector.js';
 
 /** Scoring settings a model keeps with it. */
 export interface ScoringSettings {
@@ -50,10 +50,11 @@ export interface ModelParts {
   readonly postStart: Int32Array;
   readonly postClass: Int32Array;
   readonly postWeight: Float32Array;
-  /** Each class's document vectors (rows space). */
-  readonly documents: readonly (readonly SparseVector[])[];
+  /** Every document's vector (rows space); class c's are `firstDocument[c]` to `firstDocument[c + 1]`. */
+  readonly documents: PackedVectors;
+  readonly firstDocument: Int32Array;
   /** Each class's centroid (unit mean of its documents). */
-  readonly centroids: readonly SparseVector[];
+  readonly centroids: PackedVectors;
   readonly settings: ScoringSettings;
 }
 
@@ -104,8 +105,9 @@ export class RoutingModel {
     return known / words.length;
   }
 
-  centroid(cls: number): SparseVector {
-    return this.parts.centroids[cls]!;
+  /** Cosine between `vector` and the class's centroid. */
+  similarity(cls: number, vector: SparseVector): number {
+    return this.parts.centroids.dot(cls, vector);
   }
 
   /**
@@ -114,8 +116,8 @@ export class RoutingModel {
    * distinct domains share at most common ones).
    */
   affinity(a: number, b: number): { cosine: number; distinctive: number } {
-    const x = this.centroid(a);
-    const y = this.centroid(b);
+    const x = this.parts.centroids.vector(a);
+    const y = this.parts.centroids.vector(b);
     const { postStart } = this.parts;
     const classes = this.classes.length;
     const weight = (row: number) => {
@@ -134,16 +136,17 @@ export class RoutingModel {
       else j++;
     }
     return {
-      cosine: dot(x, y),
+      cosine: this.parts.centroids.dot(a, y),
       distinctive: normX > 0 && normY > 0 ? shared / Math.sqrt(normX * normY) : 0,
     };
   }
 
   /** Cosine between `vector` and the closest of the class's documents. */
   nearestDocument(cls: number, vector: SparseVector): number {
+    const { documents, firstDocument } = this.parts;
     let best = 0;
-    for (const document of this.parts.documents[cls]!) {
-      const similarity = dot(document, vector);
+    for (let d = firstDocument[cls]!; d < firstDocument[cls + 1]!; d++) {
+      const similarity = documents.dot(d, vector);
       if (similarity > best) best = similarity;
     }
     return best;

@@ -289,6 +289,16 @@ describe('AgentRouter with a stage-2 selector', () => {
     expect(warnings).toHaveLength(1);
   });
 
+  it("says what to ask each agent the selector chose, from the query's clauses", async () => {
+    const selector = new CannedSelector(async () => ({
+      selected: ['finops_agent', 'tickets_agent'],
+      follow_up: false,
+    }));
+    const router = await demoRouter({ selector });
+    const result = await router.route("show my tickets and last month's cloud spend");
+    expect(result.parts).toEqual({ finops_agent: "last month's cloud spend", tickets_agent: 'show my tickets' });
+  });
+
   it('does not call the selector when there is nothing to choose from', async () => {
     const selector = new CannedSelector(async () => ({ selected: [], follow_up: false }));
     const router = new AgentRouter({ selector });
