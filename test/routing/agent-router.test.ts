@@ -296,7 +296,10 @@ describe('AgentRouter with a stage-2 selector', () => {
     }));
     const router = await demoRouter({ selector });
     const result = await router.route("show my tickets and last month's cloud spend");
-    expect(result.parts).toEqual({ finops_agent: "last month's cloud spend", tickets_agent: 'show my tickets' });
+    expect(result.parts).toEqual({
+      finops_agent: "last month's cloud spend",
+      tickets_agent: 'show my tickets',
+    });
   });
 
   it('does not call the selector when there is nothing to choose from', async () => {
