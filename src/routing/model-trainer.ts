@@ -49,13 +49,13 @@ export const DEFAULT_TRAINING: TrainingSettings = {
   nearestWeight: 0,
   maxEpochs: 12,
   minEpochs: 2,
-  budget: 300_000_000,
+  budget: 100_000_000,
   rate: 2,
   decay: 0.3,
   l2: 1e-5,
   initialScale: 8,
   seed: 7,
-  commonShare: 0.02,
+  commonShare: 0.01,
   minCommonCount: 200,
 };
 
