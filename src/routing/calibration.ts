@@ -9,12 +9,18 @@
  *   weighted alike (prior odds 1:1);
  * - a softmax temperature, so that P(agent | in scope) matches how often the held-out example's agent wins.
  *
- * The "none fits" threshold is the in-scope probability that rejects at most `TARGET_REJECTION` of the
- * held-out in-scope samples.
+ * The "none fits" threshold is the in-scope probability that rejects `FITTED_REJECTION` of the held-out
+ * in-scope samples, for the documented target of at most `TARGET_REJECTION` of in-scope queries.
  */
 
 /** The documented target: at most this share of in-scope queries answered with "none fits". */
 export const TARGET_REJECTION = 0.03;
+/**
+ * The share of held-out in-scope samples the fitted threshold rejects: below the target, as a margin for the
+ * difference between fold models and the full one (chosen on the training splits: fitted at 3%, a dev split
+ * of them saw 1.6-4.6% of in-scope queries rejected; fitted at 2%, 0.8-3.8%).
+ */
+export const FITTED_REJECTION = 0.02;
 
 /** What stage 1 says about a query's best agent. */
 export interface Evidence {
@@ -121,7 +127,7 @@ export function* calibrationFit(samples: readonly CalibrationSample[]): Generato
     return 1 / (1 + Math.exp(-z));
   };
   const accepted = positives.map((s) => inScope(s.evidence)).sort((a, b) => a - b);
-  const threshold = accepted[Math.floor(TARGET_REJECTION * accepted.length)]!;
+  const threshold = accepted[Math.floor(FITTED_REJECTION * accepted.length)]!;
   return {
     fitted: true,
     threshold: round(threshold),
