@@ -7,7 +7,6 @@
 import { performance } from 'node:perf_hooks';
 import { AppError, messageOf } from '../src/errors.js';
 import { type Logger, silentLogger } from '../src/logger.js';
-import type { RouteContext } from '../src/routing/agent-router.js';
 import type { Invocation } from '../src/sessions/session-record.js';
 import type { AgentPool, AgentTurn, PriorTurn } from './agent-pool.js';
 import type { DynamicRouter } from './dynamic-router.js';
@@ -39,7 +38,6 @@ export type AgentOutcome = {
 
 interface OpenSession {
   readonly sessionId: string;
-  readonly context: RouteContext | null;
   /** Whether the session existed before this turn (only then can agents have earlier turns in it). */
   readonly resumed: boolean;
 }
@@ -67,15 +65,15 @@ export class ChatService {
       sessionId,
     );
 
-    const route = await this.upstream(() => this.router.route(message, session.context));
+    // The service routes with the session's context (its last agent steers follow-ups).
+    const route = await this.upstream(() => this.router.route(message, sessionId), sessionId);
     const priorTurns = session.resumed ? this.priorTurnsLoader(sessionId) : undefined;
-    const queries = this.router.partsFor(message, route.selected);
     const outcomes = await Promise.all(
       route.agents.map((agent) =>
         this.invoke(agent, {
           sessionId,
           userId,
-          message: queries.get(agent.name) ?? message,
+          message: route.parts?.[agent.name] ?? message,
           ...(priorTurns !== undefined && { priorTurns: () => priorTurns(agent.name) }),
         }),
       ),
@@ -118,9 +116,9 @@ export class ChatService {
     const { session_id: requested, user_id: userId } = request;
     if (requested === undefined) {
       const sessionId = await this.upstream(() => this.sessions.createSession(userId, { channel: 'jarvis' }));
-      return { sessionId, context: null, resumed: false };
+      return { sessionId, resumed: false };
     }
-    // One message and one invocation are enough: the session's context and owner are what matter here.
+    // One message and one invocation are enough: the session's owner and status are what matter here.
     const session = await this.upstream(
       () => this.sessions.getSession(requested, { historyLimit: 1, invocationsLimit: 1 }),
       requested,
@@ -132,7 +130,7 @@ export class ChatService {
     if (session.status !== 'active') {
       await this.upstream(() => this.sessions.setStatus(requested, 'active'), requested);
     }
-    return { sessionId: requested, context: session.context, resumed: true };
+    return { sessionId: requested, resumed: true };
   }
 
   /** Earlier successful turns per agent, read from the session service once per chat turn, when needed. */

@@ -1,31 +1,14 @@
 /**
  * @module jarvis_agent/dynamic-router
- * The orchestrator's router: a local `AgentRouter` fed with the agents of the registry service. Listings are
- * polled with the last ETag (a 304 keeps everything), and only agents that changed are relearned.
+ * The orchestrator's view of the registry: the agents' records, polled with the last ETag (a 304 keeps
+ * everything), and routing done by the service itself (`POST /registry/route` with the session), so Jarvis
+ * and every other client of the service get one answer from one model.
  */
 import { type Logger, silentLogger } from '../src/logger.js';
-import {
-  type AgentRouter,
-  MAX_TOP_K,
-  type RouteContext,
-  type RouteResult,
-} from '../src/routing/agent-router.js';
-import { splitClauses } from '../src/routing/clause-splitter.js';
-import type { RoutableAgent } from '../src/routing/routable-agent.js';
-import type { Agent, RegistryClient } from './registry-client.js';
-
-/**
- * The slice of `AgentRouter` used here. `whenTrained` is a capability: a router that learns in the
- * background has it, and routes with an untrained scorer until it resolves.
- */
-export type LocalRouter = Pick<AgentRouter, 'upsert' | 'remove' | 'route' | 'rank'> & {
-  whenTrained?(): Promise<void>;
-};
+import type { Agent, RegistryClient, RouteResponse } from './registry-client.js';
 
 export interface DynamicRouterOptions {
   registry: RegistryClient;
-  /** The router the agents are fed into (its selector and context TTL come from the composition root). */
-  router: LocalRouter;
   /** {@link DynamicRouter.refreshIfDue} asks the service at most this often (default 2000 ms). */
   refreshIntervalMs?: number;
   logger?: Logger;
@@ -41,8 +24,8 @@ export interface RefreshResult {
   removed: string[];
 }
 
-/** A routing decision with the records of the selected agents, in selection order. */
-export interface RoutedQuery extends RouteResult {
+/** The service's routing decision with the records of the selected agents, in selection order. */
+export interface RoutedQuery extends RouteResponse {
   agents: Agent[];
 }
 
@@ -50,7 +33,6 @@ export const DEFAULT_REFRESH_INTERVAL_MS = 2000;
 
 export class DynamicRouter {
   private readonly registry: RegistryClient;
-  private readonly router: LocalRouter;
   private readonly refreshIntervalMs: number;
   private readonly logger: Logger;
   private readonly now: () => number;
@@ -64,7 +46,6 @@ export class DynamicRouter {
 
   constructor(options: DynamicRouterOptions) {
     this.registry = options.registry;
-    this.router = options.router;
     this.refreshIntervalMs = options.refreshIntervalMs ?? DEFAULT_REFRESH_INTERVAL_MS;
     this.logger = options.logger ?? silentLogger();
     this.now = options.now ?? Date.now;
@@ -95,8 +76,8 @@ export class DynamicRouter {
    * Refresh unless the last one is more recent than the refresh interval. Once a listing is loaded, a
    * failing service is logged and the cached agents keep routing; before that, the failure is thrown.
    */
-  async refreshIfDue(): Promise<void> {
-    if (this.loaded && this.now() - this.lastRefreshAt < this.refreshIntervalMs) return;
+  async refreshIfDue(force = false): Promise<void> {
+    if (!force && this.loaded && this.now() - this.lastRefreshAt < this.refreshIntervalMs) return;
     try {
       await this.refresh();
     } catch (error) {
@@ -109,33 +90,22 @@ export class DynamicRouter {
   }
 
   /**
-   * Route `query` among the cached agents; the session context steers follow-ups. Comes with the selected
-   * agents' records; an agent removed by a refresh while the router was deciding is left out.
+   * Route `query` through the service; with `sessionId`, the service reads the session's context, so a
+   * follow-up goes to the session's last agent. Comes with the selected agents' records: an agent the cached
+   * list does not know yet (registered since the last refresh) triggers one refresh; one still unknown after it
+   * (removed meanwhile) is left out.
    */
-  async route(query: string, context?: RouteContext | null): Promise<RoutedQuery> {
+  async route(query: string, sessionId?: string): Promise<RoutedQuery> {
     await this.refreshIfDue();
-    const result = await this.router.route(query, { context: context ?? null });
+    const result = await this.registry.route({
+      query,
+      ...(sessionId !== undefined && { session_id: sessionId }),
+    });
+    if (result.selected.some((name) => !this.agents.has(name))) await this.refreshIfDue(true);
     const agents = result.selected.flatMap((name) => this.agents.get(name) ?? []);
-    return { ...result, selected: agents.map((agent) => agent.name), agents };
-  }
-
-  /**
-   * What each of several selected agents should be asked: the clauses of `query` that rank it highest among
-   * `selected` ("show my tickets and last month's cloud spend" gives tickets and spend their own halves).
-   * An agent no clause goes to, and every agent when there is nothing to split, gets the whole query.
-   */
-  partsFor(query: string, selected: readonly string[]): Map<string, string> {
-    const parts = new Map<string, string[]>();
-    const clauses = selected.length < 2 ? [] : splitClauses(query);
-    if (clauses.length >= 2) {
-      for (const clause of clauses) {
-        const best = this.router
-          .rank(clause, MAX_TOP_K)
-          .find((candidate) => selected.includes(candidate.name));
-        if (best !== undefined) parts.set(best.name, [...(parts.get(best.name) ?? []), clause]);
-      }
-    }
-    return new Map(selected.map((name) => [name, parts.get(name)?.join('; ') ?? query]));
+    const selected = agents.map((agent) => agent.name);
+    const parts = result.parts === undefined ? undefined : pick(result.parts, selected);
+    return { ...result, selected, ...(parts !== undefined && { parts }), agents };
   }
 
   private async load(): Promise<RefreshResult> {
@@ -150,7 +120,6 @@ export class DynamicRouter {
     const removed: string[] = [];
     for (const name of this.agents.keys()) {
       if (!next.has(name)) {
-        this.router.remove(name);
         this.fingerprints.delete(name);
         removed.push(name);
       }
@@ -158,13 +127,9 @@ export class DynamicRouter {
     for (const [name, agent] of next) {
       const fingerprint = JSON.stringify(agent);
       if (this.fingerprints.get(name) === fingerprint) continue;
-      this.router.upsert(toRoutable(agent));
       this.fingerprints.set(name, fingerprint);
       upserted.push(name);
     }
-    // The first listing is learned before anything is routed, so the first answers after start-up do not
-    // come from an untrained scorer; later changes are learned in the background, as the router intends.
-    if (!this.loaded) await this.router.whenTrained?.();
     this.agents = next;
     this.etag = listing.etag;
     this.loaded = true;
@@ -175,13 +140,8 @@ export class DynamicRouter {
   }
 }
 
-function toRoutable(agent: Agent): RoutableAgent {
-  return {
-    name: agent.name,
-    description: agent.description,
-    tags: agent.tags,
-    capabilities: agent.capabilities,
-    enabled: agent.enabled,
-    available: agent.status === 'available',
-  };
+/** `parts` for the agents kept, so the two always name the same agents. */
+function pick(parts: Record<string, string>, names: readonly string[]): Record<string, string> | undefined {
+  if (names.length < 2) return undefined;
+  return Object.fromEntries(names.map((name) => [name, parts[name] ?? '']).filter(([, text]) => text !== ''));
 }

@@ -10,7 +10,6 @@ import { messageOf } from '../src/errors.js';
 import { createLogger, type Logger } from '../src/logger.js';
 import { createDefaultModel } from '../src/models/default-model.js';
 import { AgentFactoryResolver } from '../src/registry/agent-factory-resolver.js';
-import { createAgentRouter } from '../src/routing/create-agent-router.js';
 import { shutdownOnSignals } from '../src/shutdown-on-signals.js';
 import { AgentPool } from './agent-pool.js';
 import { ChatService } from './chat-service.js';
@@ -62,10 +61,8 @@ export async function createJarvis(config: Config, options: JarvisOptions = {}):
     ...(options.serviceMaxAttempts !== undefined && { maxAttempts: options.serviceMaxAttempts }),
   });
   const registry = new RegistryClient(http);
-  const agentRouter = createAgentRouter(config, logger);
   const router = new DynamicRouter({
     registry,
-    router: agentRouter,
     ...(options.refreshIntervalMs !== undefined && { refreshIntervalMs: options.refreshIntervalMs }),
     logger,
   });
@@ -137,7 +134,7 @@ export async function createJarvis(config: Config, options: JarvisOptions = {}):
       return address;
     },
     stop() {
-      stopping ??= app.close().then(() => agentRouter.close());
+      stopping ??= app.close();
       return stopping;
     },
   };

@@ -8,6 +8,7 @@ import type {
   AgentListSchema,
   CapabilitiesUpdateSchema,
   EnabledStatusSchema,
+  HealthResponseSchema,
   RegisteredResponseSchema,
   RouteRequestSchema,
   RouteResponseSchema,
@@ -31,6 +32,7 @@ export type DeletedResponse = Static<ReturnType<typeof statusResponse<'deleted'>
 export type RouteRequest = Static<typeof RouteRequestSchema>;
 export type RouteResponse = Static<typeof RouteResponseSchema>;
 export type RegistryExport = Static<typeof RegistryExportSchema>;
+export type ServiceHealth = Static<typeof HealthResponseSchema>;
 
 export interface ListAgentsOptions {
   enabledOnly?: boolean;
@@ -158,6 +160,26 @@ export class RegistryClient {
       idempotent: true,
     });
     return response.body;
+  }
+
+  /**
+   * Resolves once the service's router has learned every registry change so far (`/health` `router.trained`),
+   * polling every `intervalMs`; false if that takes longer than `timeoutMs`. Routing works meanwhile, with an
+   * untrained scorer for the changed agents: wait when the trained answer is what matters (route checks).
+   */
+  async whenRouterTrained(timeoutMs = 30_000, intervalMs = 50): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const response = await this.http.request<ServiceHealth>({
+        call: 'service.health()',
+        method: 'GET',
+        path: '/health',
+        accept: [503],
+      });
+      if (response.body.router.trained) return true;
+      if (Date.now() >= deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    }
   }
 
   /** `GET /registry/export`: the registry in its file format. */

@@ -93,6 +93,8 @@ export async function migrate(options: MigrationOptions): Promise<MigrationResul
     }
     const name = migration.name!;
     migration.validated = await validate(registry, name, demo, migration.errors);
+    // The check is of the trained answer: the service learns a change in the background.
+    if (routeChecks > 0) await registry.whenRouterTrained();
     for (const query of demo.capabilities.examples.slice(0, routeChecks)) {
       try {
         const { selected } = await registry.route({ query });

@@ -61,6 +61,11 @@ export interface Config {
   readonly httpHeadersTimeoutMs: number;
   /** Open connections beyond this are refused (`HTTP_MAX_CONNECTIONS`). */
   readonly httpMaxConnections: number;
+  /**
+   * The "none fits" threshold on the in-scope probability, 0 to 1 (`ROUTER_MIN_CONFIDENCE`); unset, the router
+   * uses the threshold fitted from the registry's own examples.
+   */
+  readonly routerMinConfidence: number | undefined;
 }
 
 /** Where the demo factories live, relative to this module (works from `src/` and from `dist/src/`). */
@@ -149,6 +154,10 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
       'whole number',
     ),
     httpMaxConnections: read.number('HTTP_MAX_CONNECTIONS', 1024, { min: 1, max: 1_000_000 }, 'whole number'),
+    routerMinConfidence:
+      read.optionalString('ROUTER_MIN_CONFIDENCE') === undefined
+        ? undefined
+        : read.number('ROUTER_MIN_CONFIDENCE', 0, { min: 0, max: 1 }),
   };
   if (config.httpHeadersTimeoutMs > config.httpRequestTimeoutMs) {
     problems.push(

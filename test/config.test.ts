@@ -43,6 +43,7 @@ describe('loadConfig', () => {
       httpRequestTimeoutMs: 30_000,
       httpHeadersTimeoutMs: 10_000,
       httpMaxConnections: 1024,
+      routerMinConfidence: undefined,
     });
     expect(Object.isFrozen(config)).toBe(true);
     expect(DEFAULT_AGENT_FACTORY_ROOT.endsWith(path.join('jarvis_agent', 'mcp_agents'))).toBe(true);
@@ -73,6 +74,7 @@ describe('loadConfig', () => {
       HTTP_REQUEST_TIMEOUT_MS: '5000',
       HTTP_HEADERS_TIMEOUT_MS: '2000',
       HTTP_MAX_CONNECTIONS: '64',
+      ROUTER_MIN_CONFIDENCE: '0.35',
     });
     expect(config).toMatchObject({
       port: 9000,
@@ -90,6 +92,7 @@ describe('loadConfig', () => {
       httpRequestTimeoutMs: 5000,
       httpHeadersTimeoutMs: 2000,
       httpMaxConnections: 64,
+      routerMinConfidence: 0.35,
     });
   });
 
@@ -104,6 +107,7 @@ describe('loadConfig', () => {
       REGISTRY_URL: 'ftp://x',
       CORS_ORIGINS: 'not an origin',
       HTTP_MAX_CONNECTIONS: '1.5',
+      ROUTER_MIN_CONFIDENCE: '1.5',
     });
     expect([...found].sort()).toEqual(
       [
@@ -116,6 +120,7 @@ describe('loadConfig', () => {
         'JARVIS_PORT="70000" must be a port number between 0 and 65535',
         'LOG_LEVEL="verbose" must be one of fatal, error, warn, info, debug, trace, silent',
         'HTTP_MAX_CONNECTIONS="1.5" must be a whole number >= 1 and <= 1000000',
+        'ROUTER_MIN_CONFIDENCE="1.5" must be a number >= 0 and <= 1',
       ].sort(),
     );
     expect(problems({ HTTP_REQUEST_TIMEOUT_MS: '1000', HTTP_HEADERS_TIMEOUT_MS: '2000' })).toEqual([

@@ -269,7 +269,7 @@ export const registryRoutes: FastifyPluginAsyncTypebox<RegistryRoutesOptions> = 
         description:
           'Scores every enabled, available agent and selects those that fit; `selected` is empty when none ' +
           "does. With `session_id`, a follow-up that is not confidently routed on its own goes to the session's " +
-          'last agent (`follow_up: true`).',
+          'last agent (`follow_up: true`). When a request spans several agents, `parts` says what to ask each.',
         body: RouteRequestSchema,
         response: { 200: RouteResponseSchema, ...errorResponses(400, 404, 413, 415) },
       },

@@ -129,6 +129,13 @@ export const RouteResponseSchema = Type.Object(
     follow_up: Type.Boolean({
       description: "True when the session's last agent was chosen for a follow-up.",
     }),
+    parts: Type.Optional(
+      Type.Record(Type.String(), Type.String(), {
+        description:
+          'Present when two or more agents are selected: what to ask each of them, the clauses of the query ' +
+          'meant for it (an agent no clause goes to gets the whole query).',
+      }),
+    ),
   },
   {
     additionalProperties: false,
@@ -140,6 +147,15 @@ export const RouteResponseSchema = Type.Object(
           { name: 'oxygen_agent', score: 0.04 },
         ],
         follow_up: false,
+      },
+      {
+        selected: ['tickets_agent', 'finops_agent'],
+        candidates: [
+          { name: 'finops_agent', score: 0.62 },
+          { name: 'tickets_agent', score: 0.31 },
+        ],
+        follow_up: false,
+        parts: { tickets_agent: 'show my tickets', finops_agent: "last month's cloud spend" },
       },
     ],
   },
@@ -267,6 +283,17 @@ export const HealthResponseSchema = Type.Object(
         pending_agents: Type.Integer(),
         builds: Type.Integer(),
         last_build_ms: Type.Union([Type.Integer(), Type.Null()]),
+        min_confidence: Type.Number({
+          description: 'The "none fits" threshold in use, on the in-scope probability (0 to 1).',
+        }),
+        min_confidence_source: Type.Union(
+          [Type.Literal('fitted'), Type.Literal('configured'), Type.Literal('default')],
+          {
+            description:
+              "`fitted` from the registry's own examples (to reject at most 3% of in-scope queries), " +
+              '`configured` by ROUTER_MIN_CONFIDENCE, `default` while the registry is too small to fit one.',
+          },
+        ),
       },
       { additionalProperties: false },
     ),
@@ -297,7 +324,15 @@ export const HealthResponseSchema = Type.Object(
           revision: 1764620000000003,
           loaded_from: 'file',
         },
-        router: { agents: 3, trained: true, pending_agents: 0, builds: 1, last_build_ms: 12 },
+        router: {
+          agents: 3,
+          trained: true,
+          pending_agents: 0,
+          builds: 1,
+          last_build_ms: 12,
+          min_confidence: 0.31,
+          min_confidence_source: 'fitted',
+        },
         stores: {
           registry: {
             status: 'ok',

@@ -42,7 +42,8 @@ export const serviceRoutes: FastifyPluginAsyncTypebox<ServiceRoutesOptions> = as
         summary: 'Health of the registry and the database',
         description:
           'Reports the registry (agents, agents that could not be recreated, revision, how it was loaded), the ' +
-          'router (whether its model is trained on every change yet: routing works meanwhile), and each store ' +
+          'router (whether its model is trained on every change yet: routing works meanwhile; the "none fits" ' +
+          'threshold in use and whether it was fitted or configured), and each store ' +
           'under `stores` with its backend: the registry store (file: path, recovery, last save; PostgreSQL: ' +
           'database, change listener) and the session store (a corrupt SQLite database moved to quarantine). ' +
           'Answers 503 when a store is unusable.',
@@ -81,6 +82,8 @@ export const serviceRoutes: FastifyPluginAsyncTypebox<ServiceRoutesOptions> = as
           pending_agents: training.pendingAgents,
           builds: training.builds,
           last_build_ms: training.lastBuildMs === null ? null : Math.round(training.lastBuildMs),
+          min_confidence: training.minConfidence,
+          min_confidence_source: training.minConfidenceSource,
         },
         stores: { registry: registryStore, sessions: sessionStore },
       });

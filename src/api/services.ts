@@ -17,6 +17,8 @@ export interface RouteResult {
   selected: string[];
   candidates: { name: string; score: number }[];
   follow_up: boolean;
+  /** With two or more agents selected: what each should be asked. */
+  parts?: Record<string, string>;
 }
 
 /** What `/health` shows of the router's training. */
@@ -27,6 +29,9 @@ export interface RouterTrainingStats {
   builds: number;
   lastBuildMs: number | null;
   longestSliceMs: number;
+  /** The "none fits" threshold in use, and whether it was fitted, configured or is the small-registry default. */
+  minConfidence: number;
+  minConfidenceSource: 'fitted' | 'configured' | 'default';
 }
 
 /** Picks agents for a query (the two-stage router). */

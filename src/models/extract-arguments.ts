@@ -4,8 +4,9 @@
  * the query, identifiers for `*_id` parameters (or from earlier turns: "the second one"), numbers and
  * durations, calendar months, booleans, and free text for a required summary such as a ticket title.
  */
+
+import { isStopword, stem, tokenize, words } from '../text/text-analysis.js';
 import { type ConversationHistory, findIds, type JsonRecord, looksLikeId } from './conversation-history.js';
-import { isStopword, stem, tokenize, words } from './tokenize.js';
 import type { ParamSpec, ToolSpec } from './tool-specs.js';
 
 export interface ExtractionContext {

@@ -4,6 +4,8 @@
  * parameter descriptions and enum values (weighted by how rare a word is among the offered tools), plus
  * credit for arguments the query fills. Deterministic: ties go to the tool declared first.
  */
+
+import { isStopword, stem, tokenize, words } from '../text/text-analysis.js';
 import { findIds } from './conversation-history.js';
 import {
   type Extraction,
@@ -12,7 +14,6 @@ import {
   isIdParam,
   verbPositions,
 } from './extract-arguments.js';
-import { isStopword, stem, tokenize, words } from './tokenize.js';
 import type { ToolSpec } from './tool-specs.js';
 
 export interface ToolChoice {

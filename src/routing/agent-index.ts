@@ -1,41 +1,36 @@
 /**
  * @module routing/agent-index
  * Stage 1 of routing: learns every registered agent from its documents and scores a query against all of
- * them. Retrieval (centroid cosine) proposes a pool of agents; a discriminative linear reranker orders the
- * pool. A change is visible at once (the agent gets an untrained scorer); training runs in the background, in
- * short slices, and its result is swapped in whole: searching never trains.
+ * them with one model (see `ModelTrainer`). A change is visible at once: an agent added or changed since the
+ * last build competes with an untrained scorer (the cosine to its documents' centroid) until the next build,
+ * which always covers the whole registry, runs in the background in short slices and is swapped in whole with
+ * its calibration: searching never trains, and the trained answers depend only on the registry's content.
  */
 import { BackgroundTrainer, type TrainingJob } from './background-trainer.js';
-import { FeatureExtractor, type TermCounts } from './feature-extractor.js';
+import { type Calibration, type Evidence, UNFITTED } from './calibration.js';
+import { type TermCounts, textFeatures, weighTerms } from './feature-extractor.js';
 import { DEFAULT_SETTINGS, type IndexSettings } from './index-settings.js';
-import { LocalTraining } from './local-training.js';
-import { type BuildItem, ModelBuild } from './model-build.js';
+import { type BuildItem, type BuiltModel, ModelBuild } from './model-build.js';
+import { PendingIndex } from './pending-index.js';
 import { agentDocuments, agentExamples, type RoutableAgent } from './routable-agent.js';
-import { RoutingModel } from './routing-model.js';
-import { dot } from './sparse-vector.js';
+import type { SparseVector } from './sparse-vector.js';
 
 /** One agent of the pool a query is scored against. */
 export interface IndexHit {
   readonly name: string;
   /** Enabled and available: only these may be returned to callers as candidates. */
   readonly routable: boolean;
-  /** Reranker score (log-odds scale, comparable within one query). */
+  /** Score on the log-odds scale, comparable within one query. */
   readonly logit: number;
-  /** Softmax of the logits over the pool: the share of belief this agent gets among its rivals. */
-  readonly probability: number;
-  /** Cosine between the query and the agent's centroid: absolute lexical evidence, comparable across queries. */
-  readonly similarity: number;
-  /** Cosine between the query and the agent's closest document: near-duplicates of an example are safe bets. */
-  readonly nearest: number;
-  /** Logit lead over the best other agent of the pool (negative for all but the top hit). */
-  readonly gap: number;
 }
 
 export interface IndexSearch {
-  /** The pool, best logit first. Empty when the query shares no feature with any agent. */
+  /** The best agents, best logit first. Empty when the query shares no feature with any agent. */
   readonly hits: readonly IndexHit[];
-  readonly knownWordRatio: number;
-  readonly wordCount: number;
+  /** Logarithm of the softmax normaliser over every agent. */
+  readonly logNormaliser: number;
+  /** What stage 1 says about the best hit, for calibration. */
+  readonly evidence: Evidence;
 }
 
 export interface IndexedAgent {
@@ -55,7 +50,7 @@ export interface Affinity {
 export interface TrainingStats {
   /** No change is waiting to be trained. */
   readonly trained: boolean;
-  /** Agents changed since their last training. */
+  /** Agents changed since the last build. */
   readonly pendingAgents: number;
   /** Full builds completed so far. */
   readonly builds: number;
@@ -66,11 +61,12 @@ export interface TrainingStats {
 }
 
 interface Entry extends IndexedAgent {
-  readonly slot: number;
   readonly documents: readonly string[];
   readonly terms: readonly TermCounts[];
-  /** Increases with every change of any agent: tells a background job whether its copy is stale. */
+  /** Increases with every change of any agent: tells a build whether its copy is stale. */
   readonly version: number;
+  /** The untrained scorer: unit centroid of the documents over feature ids. */
+  readonly centroid: SparseVector;
 }
 
 /** Re-exported for callers that size their pools like the index does. */
@@ -78,24 +74,21 @@ export const POOL_SIZE = DEFAULT_SETTINGS.poolSize;
 
 export class AgentIndex {
   private readonly settings: IndexSettings;
-  private readonly extractor: FeatureExtractor;
-  private model: RoutingModel;
+  private built: BuiltModel | undefined;
   private readonly trainer: BackgroundTrainer;
   private readonly entries = new Map<string, Entry>();
-  private readonly slotNames: (string | undefined)[] = [];
-  private readonly freeSlots: number[] = [];
-  /** Agents changed since they were last trained. */
-  private readonly dirty = new Set<string>();
+  /** The agents' names, sorted: the order every build takes them in. */
+  private readonly sortedNames: string[] = [];
+  /** Entries not in the built model as they are now (added or changed since, or none built yet). */
+  private readonly pending = new PendingIndex();
   private version = 0;
-  private documentsAtBuild = 0;
-  private changesSinceBuild = 0;
+  /** The registry changed since the running or last build started. */
+  private stale = false;
   private builds = 0;
   private lastBuildMs: number | null = null;
 
   constructor(options: { settings?: Partial<IndexSettings>; onError?: (error: unknown) => void } = {}) {
     this.settings = { ...DEFAULT_SETTINGS, ...options.settings };
-    this.extractor = new FeatureExtractor(this.settings.features);
-    this.model = new RoutingModel(this.settings.untrainedScale, this.settings.postedTerms);
     this.trainer = new BackgroundTrainer(
       { nextJob: () => this.nextJob() },
       { sliceMs: this.settings.sliceMs, onError: options.onError ?? (() => {}) },
@@ -110,14 +103,15 @@ export class AgentIndex {
     return this.entries.get(name);
   }
 
-  names(): IterableIterator<string> {
-    return this.entries.keys();
+  /** The calibration of the model in use (unfitted before the first build). */
+  get calibration(): Calibration {
+    return this.built?.calibration ?? UNFITTED;
   }
 
   stats(): TrainingStats {
     return {
-      trained: !this.trainer.running && !this.hasWork(),
-      pendingAgents: this.dirty.size,
+      trained: !this.trainer.running && !this.stale,
+      pendingAgents: this.pending.size,
       builds: this.builds,
       lastBuildMs: this.lastBuildMs,
       longestSliceMs: this.trainer.longestSliceMs,
@@ -149,181 +143,191 @@ export class AgentIndex {
       this.entries.set(agent.name, { ...previous, agent, routable });
       return;
     }
-    const slot = previous?.slot ?? this.freeSlots.pop() ?? this.slotNames.length;
-    if (previous !== undefined) this.withdraw(previous);
-    const terms = documents.map((text) => this.extractor.addDocument(text));
-    const entry: Entry = {
+    if (previous === undefined) this.sortedNames.splice(this.rankOf(agent.name), 0, agent.name);
+    const terms = documents.map((text) => textFeatures(text, this.settings.training.features));
+    this.entries.set(agent.name, {
       agent,
       examples: agentExamples(agent),
       routable,
-      slot,
       documents,
       terms,
       version: ++this.version,
-    };
-    this.entries.set(agent.name, entry);
-    this.slotNames[slot] = agent.name;
-    this.model.place(
-      slot,
-      terms.map((t) => this.extractor.weigh(t)),
-    );
-    this.changesSinceBuild += documents.length;
-    this.dirty.add(agent.name);
-    this.trainer.wake();
+      centroid: untrainedCentroid(terms, this.settings),
+    });
+    this.pending.set(agent.name, this.entries.get(agent.name)!.centroid);
+    this.changed();
   }
 
   remove(name: string): boolean {
-    const entry = this.entries.get(name);
-    if (entry === undefined) return false;
-    this.withdraw(entry);
-    this.entries.delete(name);
-    this.slotNames[entry.slot] = undefined;
-    this.freeSlots.push(entry.slot);
-    this.model.clear(entry.slot);
-    this.dirty.delete(name);
+    if (!this.entries.delete(name)) return false;
+    this.sortedNames.splice(this.rankOf(name), 1);
+    this.pending.delete(name);
     this.version++;
-    this.trainer.wake();
+    this.changed();
     return true;
   }
 
   /**
    * How much two agents are about the same thing: the cosine of their centroids, and the same with features
-   * weighed by rarity among agents (see `CentroidIndex.distinctiveCosine`). Zeros for an unknown name.
+   * weighed by rarity among agents. Zeros for an unknown or not yet trained agent.
    */
   affinity(a: string, b: string): Affinity {
-    const x = this.entries.get(a);
-    const y = this.entries.get(b);
-    if (x === undefined || y === undefined) return { cosine: 0, distinctive: 0 };
-    const { retrieval } = this.model;
+    const model = this.built?.model;
+    const x = model?.indexOf(a);
+    const y = model?.indexOf(b);
+    if (
+      model === undefined ||
+      x === undefined ||
+      y === undefined ||
+      this.pending.has(a) ||
+      this.pending.has(b)
+    ) {
+      return { cosine: 0, distinctive: 0 };
+    }
+    return model.affinity(x, y);
+  }
+
+  /** Scores `text` against every agent, with the model trained so far; the best `limit` hits. */
+  search(text: string, limit = this.settings.poolSize): IndexSearch {
+    const terms = textFeatures(text, this.settings.training.features);
+    const built = this.built;
+    const hits: (IndexHit & { nearest: number; similarity: number })[] = [];
+    let logNormaliser = 0;
+    let knownWordRatio = 0;
+    let max = Number.NEGATIVE_INFINITY;
+    let total = 0;
+    if (built !== undefined) {
+      const { model, versions } = built;
+      const search = model.search(terms, limit + Math.min(this.pending.size, limit));
+      knownWordRatio = search.knownWordRatio;
+      max = Math.max(0, search.hits[0]?.logit ?? 0);
+      total = Math.exp(search.logNormaliser - max);
+      for (const hit of search.hits) {
+        const name = model.classes[hit.cls]!;
+        const entry = this.entries.get(name);
+        if (entry === undefined || entry.version !== versions.get(name)) {
+          // Removed or changed since the build: its trained score no longer stands.
+          total -= Math.exp(hit.logit - max);
+          continue;
+        }
+        hits.push({
+          name,
+          routable: entry.routable,
+          logit: hit.logit,
+          nearest: hit.nearest,
+          similarity: model.similarity(hit.cls, search.vector),
+        });
+      }
+    }
+    if (this.pending.size > 0) {
+      const vector = weighTerms(terms, null, EMPTY, 1, this.settings.training.features);
+      const scale = this.settings.training.initialScale;
+      for (const { name, similarity } of this.pending.search(vector)) {
+        const entry = this.entries.get(name)!;
+        const logit = scale * similarity;
+        if (logit > max) {
+          total *= Math.exp(max - logit);
+          max = logit;
+        }
+        total += Math.exp(logit - max);
+        hits.push({ name, routable: entry.routable, logit, nearest: similarity, similarity });
+      }
+      if (built === undefined) {
+        // Before any build, every agent that shares nothing with the query scores 0.
+        total += (this.entries.size - hits.length) * Math.exp(-Math.max(max, 0));
+        max = Math.max(max, 0);
+        knownWordRatio = hits.length > 0 ? 1 : 0;
+      }
+    }
+    hits.sort((a, b) => b.logit - a.logit || (a.name < b.name ? -1 : 1));
+    if (hits.length > limit) hits.length = limit;
+    logNormaliser = max + Math.log(Math.max(total, Number.MIN_VALUE));
+    const top = hits[0];
+    const evidence: Evidence =
+      top === undefined
+        ? {
+            probability: 0,
+            logit: 0,
+            gap: 0,
+            nearest: 0,
+            similarity: 0,
+            knownWordRatio,
+            energy: logNormaliser,
+          }
+        : {
+            probability: Math.min(1, Math.exp(top.logit - logNormaliser)),
+            logit: top.logit,
+            gap: top.logit - (hits[1]?.logit ?? 0),
+            nearest: top.nearest,
+            similarity: top.similarity,
+            knownWordRatio,
+            energy: logNormaliser,
+          };
     return {
-      cosine: dot(retrieval.centroid(x.slot)!, retrieval.centroid(y.slot)!),
-      distinctive: retrieval.distinctiveCosine(x.slot, y.slot),
+      hits: hits.map(({ name, routable, logit }) => ({ name, routable, logit })),
+      logNormaliser,
+      evidence,
     };
   }
 
-  /** Scores `text` against the agents most likely to own it, with the model trained so far. */
-  search(text: string, poolSize = this.settings.poolSize): IndexSearch {
-    const { model, settings } = this;
-    const query = this.extractor.query(text);
-    const pool = model.nearestAgents(query.vector, poolSize, settings.retrievalTerms);
-    if (pool.length === 0)
-      return { hits: [], knownWordRatio: query.knownWordRatio, wordCount: query.wordCount };
-    const hits = pool.map(({ slot }) => {
-      const entry = this.entries.get(this.nameAt(slot))!;
-      const logit = model.score(slot, query.vector);
-      return {
-        name: entry.agent.name,
-        routable: entry.routable,
-        slot,
-        logit,
-        probability: 0,
-        similarity: 0,
-        nearest: 0,
-        gap: 0,
-      };
-    });
-    hits.sort((a, b) => b.logit - a.logit || a.slot - b.slot);
-    // The best few hits also get the cosine to their closest example (a nearest-neighbour vote, which the
-    // linear scorer misses when a query paraphrases one example closely); the rest their centroid cosine.
-    let max = Number.NEGATIVE_INFINITY;
-    for (let rank = 0; rank < hits.length; rank++) {
-      const hit = hits[rank]!;
-      hit.similarity = model.centroidSimilarity(hit.slot, query.vector);
-      hit.nearest =
-        rank < settings.nearestHits ? model.nearestDocument(hit.slot, query.vector) : hit.similarity;
-      hit.logit += settings.nearestWeight * hit.nearest;
-      max = Math.max(max, hit.logit);
+  /** Where `name` is, or would go, in `sortedNames` (binary search). */
+  private rankOf(name: string): number {
+    let lo = 0;
+    let hi = this.sortedNames.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.sortedNames[mid]! < name) lo = mid + 1;
+      else hi = mid;
     }
-    let total = 0;
-    for (const hit of hits) total += Math.exp(hit.logit - max);
-    hits.sort((a, b) => b.logit - a.logit || (a.name < b.name ? -1 : 1));
-    const first = hits[0]!.logit;
-    // A lone hit is compared with an agent sharing nothing with the query, whose score is about zero.
-    const second = hits[1]?.logit ?? 0;
-    for (let rank = 0; rank < hits.length; rank++) {
-      const hit = hits[rank]!;
-      hit.probability = Math.exp(hit.logit - max) / total;
-      hit.gap = hit.logit - (rank === 0 ? second : first);
-    }
-    return { hits, knownWordRatio: query.knownWordRatio, wordCount: query.wordCount };
+    return lo;
   }
 
-  /** Whether a change is waiting for training: a drift that calls for a full build, or changed agents. */
-  private hasWork(): boolean {
-    return this.entries.size > 0 && (this.drifted() || this.dirty.size > 0);
+  private changed(): void {
+    this.stale = true;
+    this.trainer.wake();
   }
 
-  private drifted(): boolean {
-    return this.changesSinceBuild > this.settings.rebuildFraction * this.documentsAtBuild;
-  }
-
-  /** The trainer's next job: a full build after large changes (or none yet), else local retraining. */
+  /** The trainer's next job: a build of the whole registry when anything changed since the last one. */
   private nextJob(): TrainingJob | undefined {
-    if (this.entries.size === 0) {
-      this.dirty.clear();
-      return undefined;
-    }
-    if (this.drifted()) {
-      this.dirty.clear();
-      const items: BuildItem[] = [];
-      for (const entry of this.entries.values()) {
-        items.push({ slot: entry.slot, version: entry.version, terms: entry.terms });
-      }
-      this.documentsAtBuild = this.extractor.documents;
-      this.changesSinceBuild = 0;
-      const weighting = this.extractor.snapshot();
-      return new ModelBuild(
-        items,
-        (terms) => this.extractor.weigh(terms, weighting),
-        this.settings,
-        (build) => this.adopt(build),
-      );
-    }
-    if (this.dirty.size === 0) return undefined;
-    const changed = [...this.dirty].map((name) => this.entries.get(name)!.slot);
-    this.dirty.clear();
-    return new LocalTraining(
-      this.model,
-      changed,
-      (slot) => this.versionAt(slot),
-      this.entries.size,
-      this.settings,
-    );
+    if (!this.stale) return undefined;
+    this.stale = false;
+    const items: BuildItem[] = this.sortedNames.map((name) => {
+      const entry = this.entries.get(name)!;
+      return { name, version: entry.version, terms: entry.terms };
+    });
+    return new ModelBuild(items, this.settings, (built, startedAt) => this.adopt(built, startedAt));
   }
 
-  /** Swaps in a finished build, then re-applies the changes it did not see (they stay pending). */
-  private adopt(build: ModelBuild): void {
-    const seen = new Map<number, number>();
-    for (const item of build.items) seen.set(item.slot, item.version);
-    for (const [slot, version] of seen) {
-      if (this.versionAt(slot) !== version) build.model.clear(slot);
-    }
-    for (const entry of this.entries.values()) {
-      if (seen.get(entry.slot) === entry.version) continue;
-      build.model.place(
-        entry.slot,
-        entry.terms.map((t) => this.extractor.weigh(t)),
-      );
-      this.dirty.add(entry.agent.name);
-    }
-    this.model = build.model;
+  /** Swaps in a finished build; agents changed while it ran stay pending (the next build covers them). */
+  private adopt(built: BuiltModel, startedAt: number): void {
+    this.built = built;
     this.builds++;
-    this.lastBuildMs = performance.now() - build.startedAt;
+    this.lastBuildMs = performance.now() - startedAt;
+    this.pending.clear();
+    for (const [name, entry] of this.entries) {
+      if (built.versions.get(name) !== entry.version) this.pending.set(name, entry.centroid);
+    }
   }
+}
 
-  private versionAt(slot: number): number {
-    const name = this.slotNames[slot];
-    return name === undefined ? -1 : this.entries.get(name)!.version;
-  }
+const EMPTY = new Float32Array(0);
 
-  private nameAt(slot: number): string {
-    return this.slotNames[slot]!;
+function untrainedCentroid(terms: readonly TermCounts[], settings: IndexSettings): SparseVector {
+  const sums = new Map<number, number>();
+  for (const t of terms) {
+    const v = weighTerms(t, null, EMPTY, 1, settings.training.features);
+    for (let i = 0; i < v.ids.length; i++) sums.set(v.ids[i]!, (sums.get(v.ids[i]!) ?? 0) + v.values[i]!);
   }
-
-  private withdraw(entry: Entry): void {
-    for (const terms of entry.terms) this.extractor.removeDocument(terms);
-    this.changesSinceBuild += entry.documents.length;
+  const ids = Int32Array.from(sums.keys()).sort();
+  const values = new Float32Array(ids.length);
+  let norm = 0;
+  for (let i = 0; i < ids.length; i++) {
+    values[i] = sums.get(ids[i]!)!;
+    norm += values[i]! * values[i]!;
   }
+  const scale = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+  for (let i = 0; i < values.length; i++) values[i]! *= scale;
+  return { ids, values };
 }
 
 function sameTexts(a: readonly string[], b: readonly string[]): boolean {

@@ -13,12 +13,11 @@
  */
 import { AppError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
-import { AgentIndex, type IndexHit, POOL_SIZE, type TrainingStats } from './agent-index.js';
-import { calibratedConfidence, inScopeProbability, THRESHOLDS } from './calibrated-confidence.js';
+import { AgentIndex, POOL_SIZE, type TrainingStats } from './agent-index.js';
 import type { CandidateSelector } from './candidate-selector.js';
 import { splitClauses } from './clause-splitter.js';
 import { dependsOnContextOnly, looksLikeFollowUp } from './follow-up-detector.js';
-import { decideOffline, type RankedText } from './offline-decision.js';
+import { DECISION, decideOffline, type RankedText } from './offline-decision.js';
 import type { RoutableAgent } from './routable-agent.js';
 
 export interface AgentRouterOptions {
@@ -28,6 +27,11 @@ export interface AgentRouterOptions {
   contextTtlMs?: number;
   logger?: Logger;
   now?: () => Date;
+  /**
+   * The "none fits" threshold on the in-scope probability (`ROUTER_MIN_CONFIDENCE`). Unset, the threshold
+   * fitted from the registry's own examples is used.
+   */
+  minConfidence?: number;
 }
 
 /** The session context the service keeps: who answered last, and when. */
@@ -55,12 +59,27 @@ export interface RouteResult {
   candidates: RouteCandidate[];
   /** True when the message was sent to the session's last agent as a continuation. */
   follow_up: boolean;
+  /**
+   * With two or more agents selected: what each should be asked, the clauses of the query meant for it
+   * ("show my tickets and last month's cloud spend" gives each its half; an agent no clause goes to gets the
+   * whole query).
+   */
+  parts?: Record<string, string>;
 }
 
 /** Where the router stands, for `/health` and benchmarks. */
 export interface RouterStats extends TrainingStats {
   /** Agents known to the router, routable or not. */
   readonly agents: number;
+  /** The "none fits" threshold in use, on the in-scope probability. */
+  readonly minConfidence: number;
+  /**
+   * Where it comes from: `fitted` from the registry's examples, `configured` by ROUTER_MIN_CONFIDENCE, or
+   * `default` when the registry is too small to fit one (fewer than two agents with examples).
+   */
+  readonly minConfidenceSource: 'fitted' | 'configured' | 'default';
+  /** Held-out samples the calibration was fitted on. */
+  readonly calibrationSamples: { readonly inScope: number; readonly outOfScope: number };
 }
 
 export const DEFAULT_TOP_K = 5;
@@ -76,8 +95,10 @@ export class AgentRouter {
   private readonly contextTtlMs: number;
   private readonly logger: Logger;
   private readonly now: () => Date;
+  private readonly minConfidence: number | undefined;
 
   constructor(options: AgentRouterOptions = {}) {
+    this.minConfidence = options.minConfidence;
     this.selector = options.selector;
     this.contextTtlMs = options.contextTtlMs ?? DEFAULT_CONTEXT_TTL_MS;
     this.logger = options.logger ?? silentLogger();
@@ -108,7 +129,20 @@ export class AgentRouter {
   }
 
   stats(): RouterStats {
-    return { agents: this.index.size, ...this.index.stats() };
+    const calibration = this.index.calibration;
+    return {
+      agents: this.index.size,
+      ...this.index.stats(),
+      minConfidence: this.threshold(),
+      minConfidenceSource:
+        this.minConfidence !== undefined ? 'configured' : calibration.fitted ? 'fitted' : 'default',
+      calibrationSamples: { inScope: calibration.inScopeSamples, outOfScope: calibration.outOfScopeSamples },
+    };
+  }
+
+  /** The "none fits" threshold in use: configured, else fitted. */
+  private threshold(): number {
+    return this.minConfidence ?? this.index.calibration.threshold;
   }
 
   /** Stops background training, so a build in progress does not hold up shutdown. Routing still works. */
@@ -135,6 +169,13 @@ export class AgentRouter {
     return this.ranking(query, topK).candidates.slice(0, topK);
   }
 
+  /** Stage 1 with every calibrated number: the routable candidates and the in-scope probability. */
+  assess(query: string, topK = DEFAULT_TOP_K): RankedText {
+    validate(query, topK);
+    const { candidates, inScope } = this.ranking(query, topK);
+    return { candidates: candidates.slice(0, topK), inScope };
+  }
+
   /** Both stages without an LLM, synchronous: the service's fast path and the LLM's fallback. */
   routeOffline(query: string, options: RouteOptions = {}): RouteResult {
     const topK = options.topK ?? DEFAULT_TOP_K;
@@ -142,22 +183,54 @@ export class AgentRouter {
     const whole = this.ranking(query, topK);
     const candidates = whole.candidates.slice(0, topK);
     const lastAgent = this.freshLastAgent(options.context);
+    const threshold = this.threshold();
     const top = whole.candidates[0];
     // A follow-up goes to the session's last agent when it names no topic of its own ("show details"), or
-    // when it does but no agent is confident about it on its own.
-    if (
-      lastAgent !== null &&
-      looksLikeFollowUp(query) &&
-      (dependsOnContextOnly(query) || !(top !== undefined && top.score >= THRESHOLDS.standalone))
-    ) {
-      return { selected: [lastAgent], candidates, follow_up: true };
+    // when it does but stage 1 would not confidently send it to another agent ("and what did that cost us
+    // on cloud last month" after the tickets agent names FinOps' topic, so it goes there).
+    const followUp = looksLikeFollowUp(query);
+    const topicless = followUp && dependsOnContextOnly(query);
+    if (lastAgent !== null && followUp) {
+      const elsewhere =
+        !topicless &&
+        top !== undefined &&
+        top.name !== lastAgent &&
+        whole.inScope >= threshold &&
+        top.score >= DECISION.standalone;
+      if (!elsewhere) return { selected: [lastAgent], candidates, follow_up: true };
     }
-    // A query spanning domains splits the belief, so a query already confidently one agent's skips clauses.
-    const clauses = top !== undefined && top.score >= THRESHOLDS.single ? [query] : splitClauses(query);
-    const splits = clauses.length >= 2 && clauses.length <= THRESHOLDS.maxClauses;
+    // Without a conversation, a follow-up naming no topic ("show details") is nobody's to answer.
+    if (topicless) return { selected: [], candidates, follow_up: false };
+    const clauses = splitClauses(query);
+    const splits = clauses.length >= 2 && clauses.length <= DECISION.maxClauses;
     const perClause = splits ? clauses.map((clause) => this.ranking(clause, 1)) : [];
-    const selected = decideOffline(whole, perClause, (a, b) => this.index.affinity(a, b));
-    return { selected, candidates, follow_up: false };
+    const selected = decideOffline(whole, perClause, threshold, (a, b) => this.index.affinity(a, b));
+    const result: RouteResult = { selected, candidates, follow_up: false };
+    if (selected.length >= 2) result.parts = this.partsFor(query, selected, clauses, perClause);
+    return result;
+  }
+
+  /**
+   * What each of several selected agents should be asked: the clauses of `query` that rank it highest among
+   * `selected`. An agent no clause goes to, and every agent when there is nothing to split, gets the whole query.
+   */
+  partsFor(
+    query: string,
+    selected: readonly string[],
+    clauses = splitClauses(query),
+    rankings: readonly RankedText[] = [],
+  ): Record<string, string> {
+    const parts = new Map<string, string[]>();
+    if (clauses.length >= 2) {
+      for (const [i, clause] of clauses.entries()) {
+        // The clause's ranking from the decision when it names a selected agent, else a deeper one.
+        const among = (ranked: RankedText | undefined) =>
+          ranked?.candidates.find((c) => selected.includes(c.name));
+        const best = among(rankings[i]) ?? among(this.ranking(clause, MAX_TOP_K));
+        if (best !== undefined) parts.set(best.name, [...(parts.get(best.name) ?? []), clause]);
+      }
+    }
+    return Object.fromEntries(selected.map((name) => [name, parts.get(name)?.join('; ') ?? query]));
   }
 
   /** Routes a message: stage 1, then the LLM when configured (falling back to the offline decision). */
@@ -179,10 +252,12 @@ export class AgentRouter {
           return { name, score, description: agent.agent.description, examples: agent.examples.slice(0, 3) };
         }),
       });
+      const selected = [...selection.selected];
       return {
-        selected: [...selection.selected],
+        selected,
         candidates: offline.candidates,
         follow_up: selection.follow_up,
+        ...(selected.length >= 2 && { parts: this.partsFor(query, selected) }),
       };
     } catch (error) {
       this.logger.warn({ err: error }, 'router LLM stage failed; using the offline decision');
@@ -190,21 +265,28 @@ export class AgentRouter {
     }
   }
 
-  /** Calibrated scores of the routable agents in the pool, best first, and whether the best one fits. */
+  /**
+   * Calibrated scores of the routable agents in the pool, best first, and how likely the query is in scope.
+   * A candidate's score is P(in scope) times its share of the tempered softmax over every agent.
+   */
   private ranking(query: string, topK: number): RankedText & { candidates: RouteCandidate[] } {
     const poolSize = Math.max(POOL_SIZE, topK + 8);
     const search = this.index.search(query, poolSize);
-    const scored: (RouteCandidate & { hit: IndexHit })[] = [];
+    if (search.hits.length === 0) return { candidates: [], inScope: 0 };
+    const calibration = this.index.calibration;
+    // A query whose best agent is disabled or unavailable is that agent's: it is not handed to a neighbour.
+    const inScope = search.hits[0]!.routable ? calibration.inScope(search.evidence) : 0;
+    const t = calibration.temperature;
+    const max = Math.max(0, search.hits[0]!.logit) / t;
+    // Agents outside the pool are taken to score 0, as in the temperature's fit.
+    let total = Math.max(0, this.index.size - search.hits.length) * Math.exp(-max);
+    for (const hit of search.hits) total += Math.exp(hit.logit / t - max);
+    const candidates: RouteCandidate[] = [];
     for (const hit of search.hits) {
-      if (hit.routable) scored.push({ name: hit.name, score: round(calibratedConfidence(hit, search)), hit });
+      if (!hit.routable) continue;
+      candidates.push({ name: hit.name, score: round((inScope * Math.exp(hit.logit / t - max)) / total) });
     }
-    scored.sort((a, b) => b.score - a.score || (a.name < b.name ? -1 : 1));
-    const best = scored[0];
-    const inScope =
-      best === undefined
-        ? 0
-        : inScopeProbability(best.hit, search, this.index.size, this.index.get(best.name)!.examples.length);
-    return { candidates: scored.map(({ name, score }) => ({ name, score })), inScope };
+    return { candidates, inScope };
   }
 
   /** The session's last agent if the context is still fresh and the agent can still be called. */

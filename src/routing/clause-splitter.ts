@@ -5,7 +5,7 @@
  * attaches context to one request ("I am abroad, can I use my card?"), and splitting there made a second agent
  * of a single request (measured on the training splits). A clause that routes weakly is ignored.
  */
-import { surfaceWords } from './tokenizer.js';
+import { surfaceWords } from '../text/text-analysis.js';
 
 const SEPARATORS = /\s*(?:[;!?]|\.(?:\s|$)|\b(?:and(?: also)?|also|plus|as well as|then|and then)\b)\s*/i;
 const MIN_CLAUSE_WORDS = 2;

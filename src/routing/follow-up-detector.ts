@@ -4,7 +4,7 @@
  * "what about last month?"): short, anaphoric, ordinal, or opening with a continuation. A follow-up made only
  * of such words names no topic at all, so only the conversation can say which agent it is for.
  */
-import { NUMBER_TOKEN, surfaceWords } from './tokenizer.js';
+import { NUMBER_TOKEN, surfaceWords } from '../text/text-analysis.js';
 
 const CONTINUATION_START = /^(?:and|also|but|or|so|then|ok(?:ay)?|what about|how about|same|now)\b/i;
 const REFERENCE =

@@ -1,84 +1,236 @@
 /**
  * @module routing/routing-model
- * One consistent state of stage 1: every agent's document vectors, its centroid in the retrieval index and
- * its reranker weights. The router answers from one model while a background build prepares the next, then
- * swaps it in whole, so a query never sees half a build.
+ * One trained state of stage 1: a multinomial linear model over every agent (softmax regression on word,
+ * word-pair and character n-gram features), stored feature by feature so one pass over a query's features
+ * scores every agent at once, plus each agent's documents for a nearest-example vote. Built by
+ * `ModelTrainer`; immutable once built, so the router can swap a new one in whole.
  */
-import { CentroidIndex, type ScoredSlot } from './centroid-index.js';
-import { type AgentWeights, LinearReranker, scoreWith, weightsFrom } from './linear-reranker.js';
-import { centroidOf, dot, type SparseVector } from './sparse-vector.js';
+import type { FeatureSettings, TermCounts } from './feature-extractor.js';
+import { weighTerms } from './feature-extractor.js';
+import type { PackedVectors, SparseVector } from './sparse-vector.js';
+
+/** Scoring settings a model keeps with it. */
+export interface ScoringSettings {
+  readonly features: FeatureSettings;
+  /** Hits whose nearest document is computed; lower hits keep their linear score. */
+  readonly nearestHits: number;
+  /** Weight of the cosine to an agent's closest document, added to its linear score. */
+  readonly nearestWeight: number;
+}
+
+/** One agent's score for a query. */
+export interface ModelHit {
+  /** Index of the agent in `RoutingModel.classes`. */
+  readonly cls: number;
+  /** Linear score plus the nearest-document vote (log-odds scale, comparable within one query). */
+  logit: number;
+  /** Cosine between the query and the agent's closest document (0 below the best `nearestHits`). */
+  nearest: number;
+}
+
+export interface ModelSearch {
+  /** The best agents, best first (ties by class index). */
+  readonly hits: ModelHit[];
+  /** Logarithm of the softmax normaliser over every agent of the model. */
+  readonly logNormaliser: number;
+  /** Share of the query's content words that some agent's documents use (0 for a query of no words). */
+  readonly knownWordRatio: number;
+  /** The query's vector in the model's feature space (unknown features left out, but counted in its norm). */
+  readonly vector: SparseVector;
+}
+
+export interface ModelParts {
+  /** Agent names, sorted: a class is its index. */
+  readonly classes: readonly string[];
+  /** Feature id -> row. */
+  readonly rows: Map<number, number>;
+  readonly idf: Float32Array;
+  readonly unknownIdf: number;
+  /** Postings of row r: `postStart[r]` to `postStart[r + 1]` in `postClass` / `postWeight`, by class. */
+  readonly postStart: Int32Array;
+  readonly postClass: Int32Array;
+  readonly postWeight: Float32Array;
+  /** Every document's vector (rows space); class c's are `firstDocument[c]` to `firstDocument[c + 1]`. */
+  readonly documents: PackedVectors;
+  readonly firstDocument: Int32Array;
+  /** Each class's centroid (unit mean of its documents). */
+  readonly centroids: PackedVectors;
+  readonly settings: ScoringSettings;
+}
 
 export class RoutingModel {
-  readonly retrieval: CentroidIndex;
-  readonly reranker = new LinearReranker();
-  private readonly vectors: (readonly SparseVector[] | undefined)[] = [];
+  readonly classes: readonly string[];
+  private readonly parts: ModelParts;
+  private readonly classOf = new Map<string, number>();
+  // Scratch reused by every search.
+  private readonly scores: Float64Array;
+  private readonly marked: Uint8Array;
+  private readonly touched: Int32Array;
 
-  /**
-   * @param scale the untrained scorer's weight on the centroid: what an agent scores before training, on the
-   *   scale of trained logits, so a just-added agent competes fairly with trained ones.
-   */
-  constructor(
-    private readonly scale: number,
-    postedTerms: number,
-  ) {
-    this.retrieval = new CentroidIndex(postedTerms);
+  constructor(parts: ModelParts) {
+    this.parts = parts;
+    this.classes = parts.classes;
+    parts.classes.forEach((name, cls) => {
+      this.classOf.set(name, cls);
+    });
+    this.scores = new Float64Array(parts.classes.length);
+    this.marked = new Uint8Array(parts.classes.length);
+    this.touched = new Int32Array(parts.classes.length);
+  }
+
+  get size(): number {
+    return this.classes.length;
+  }
+
+  get settings(): ScoringSettings {
+    return this.parts.settings;
+  }
+
+  indexOf(name: string): number | undefined {
+    return this.classOf.get(name);
+  }
+
+  /** The query's unit vector over the model's rows. */
+  vectorOf(terms: TermCounts): SparseVector {
+    const { rows, idf, unknownIdf, settings } = this.parts;
+    return weighTerms(terms, rows, idf, unknownIdf, settings.features);
+  }
+
+  /** Share of the query's content words some document uses; 0 for a query of no words. */
+  knownWordRatio(terms: TermCounts): number {
+    const words = terms.contentWords;
+    if (words.length === 0) return 0;
+    let known = 0;
+    for (const id of words) if (this.parts.rows.has(id)) known++;
+    return known / words.length;
+  }
+
+  /** Cosine between `vector` and the class's centroid. */
+  similarity(cls: number, vector: SparseVector): number {
+    return this.parts.centroids.dot(cls, vector);
   }
 
   /**
-   * Puts an agent's document vectors in `slot`, untrained. Its scorer is the scaled centroid cosine; a table of
-   * weights is only made when training needs one (`withWeights`), which keeps upserts cheap and small.
+   * How much two agents are about the same thing: the cosine of their centroids, and the same with each
+   * feature weighed by its rarity among agents (near intents share rare words such as "pending"; agents of
+   * distinct domains share at most common ones).
    */
-  place(slot: number, vectors: readonly SparseVector[], withWeights = false): void {
-    const centroid = centroidOf(vectors);
-    this.vectors[slot] = vectors;
-    this.retrieval.set(slot, centroid);
-    if (withWeights) this.reranker.set(slot, weightsFrom(centroid, this.scale));
-    else this.reranker.delete(slot);
+  affinity(a: number, b: number): { cosine: number; distinctive: number } {
+    const x = this.parts.centroids.vector(a);
+    const y = this.parts.centroids.vector(b);
+    const { postStart } = this.parts;
+    const classes = this.classes.length;
+    const weight = (row: number) => {
+      const agents = postStart[row + 1]! - postStart[row]!;
+      return agents === 0 ? 0 : Math.log(classes / agents);
+    };
+    let shared = 0;
+    let normX = 0;
+    let normY = 0;
+    for (let i = 0; i < x.ids.length; i++) normX += (x.values[i]! * weight(x.ids[i]!)) ** 2;
+    for (let j = 0; j < y.ids.length; j++) normY += (y.values[j]! * weight(y.ids[j]!)) ** 2;
+    for (let i = 0, j = 0; i < x.ids.length && j < y.ids.length; ) {
+      const id = x.ids[i]!;
+      if (id === y.ids[j]) shared += x.values[i++]! * y.values[j++]! * weight(id) ** 2;
+      else if (id < y.ids[j]!) i++;
+      else j++;
+    }
+    return {
+      cosine: this.parts.centroids.dot(a, y),
+      distinctive: normX > 0 && normY > 0 ? shared / Math.sqrt(normX * normY) : 0,
+    };
   }
 
-  /** The untrained weights of `slot` (its scaled centroid), for training to start from. */
-  untrainedWeights(slot: number): AgentWeights | undefined {
-    const centroid = this.retrieval.centroid(slot);
-    return centroid === undefined ? undefined : weightsFrom(centroid, this.scale);
-  }
-
-  /** The reranker's score of `slot` for a query: trained weights, or the scaled centroid cosine. */
-  score(slot: number, vector: SparseVector): number {
-    const weights = this.reranker.read(slot);
-    return weights === undefined
-      ? this.scale * this.centroidSimilarity(slot, vector)
-      : scoreWith(weights, vector);
-  }
-
-  clear(slot: number): void {
-    this.vectors[slot] = undefined;
-    this.retrieval.delete(slot);
-    this.reranker.delete(slot);
-  }
-
-  has(slot: number): boolean {
-    return this.vectors[slot] !== undefined;
-  }
-
-  documents(slot: number): readonly SparseVector[] {
-    return this.vectors[slot] ?? [];
-  }
-
-  /** The agents closest to `vector` by centroid cosine, best first. */
-  nearestAgents(vector: SparseVector, limit: number, terms: number): ScoredSlot[] {
-    return this.retrieval.search(vector, limit, terms);
-  }
-
-  /** Cosine between `vector` and the agent's centroid. */
-  centroidSimilarity(slot: number, vector: SparseVector): number {
-    const centroid = this.retrieval.centroid(slot);
-    return centroid === undefined ? 0 : dot(centroid, vector);
-  }
-
-  /** Cosine between `vector` and the closest of the agent's documents. */
-  nearestDocument(slot: number, vector: SparseVector): number {
+  /** Cosine between `vector` and the closest of the class's documents. */
+  nearestDocument(cls: number, vector: SparseVector): number {
+    const { documents, firstDocument } = this.parts;
     let best = 0;
-    for (const document of this.documents(slot)) best = Math.max(best, dot(document, vector));
+    for (let d = firstDocument[cls]!; d < firstDocument[cls + 1]!; d++) {
+      const similarity = documents.dot(d, vector);
+      if (similarity > best) best = similarity;
+    }
     return best;
   }
+
+  /**
+   * Scores every agent for `terms` (one pass over the query's postings) and returns the best `limit`, with
+   * the nearest-document vote added to the best few.
+   */
+  search(terms: TermCounts, limit: number): ModelSearch {
+    const vector = this.vectorOf(terms);
+    const knownWordRatio = this.knownWordRatio(terms);
+    const { postStart, postClass, postWeight, settings } = this.parts;
+    const { scores, marked, touched } = this;
+    const classes = this.classes.length;
+    let count = 0;
+    for (let j = 0; j < vector.ids.length; j++) {
+      const row = vector.ids[j]!;
+      const x = vector.values[j]!;
+      for (let p = postStart[row]!, end = postStart[row + 1]!; p < end; p++) {
+        const cls = postClass[p]!;
+        if (marked[cls] === 0) {
+          marked[cls] = 1;
+          touched[count++] = cls;
+        }
+        scores[cls]! += postWeight[p]! * x;
+      }
+    }
+    const hits = topHits(scores, touched, count, Math.max(limit, settings.nearestHits));
+    // Every class sharing no feature with the query scores 0.
+    let max = count < classes ? 0 : Number.NEGATIVE_INFINITY;
+    for (let k = 0; k < count; k++) max = Math.max(max, scores[touched[k]!]!);
+    let total = (classes - count) * Math.exp(-max);
+    for (let k = 0; k < count; k++) {
+      const cls = touched[k]!;
+      total += Math.exp(scores[cls]! - max);
+      scores[cls] = 0;
+      marked[cls] = 0;
+    }
+    // The nearest-document vote of the best few: it changes their share of the normaliser too.
+    for (let rank = 0; rank < hits.length && rank < settings.nearestHits; rank++) {
+      const hit = hits[rank]!;
+      hit.nearest = this.nearestDocument(hit.cls, vector);
+      const raised = hit.logit + settings.nearestWeight * hit.nearest;
+      total += Math.exp(raised - max) - Math.exp(hit.logit - max);
+      hit.logit = raised;
+    }
+    hits.sort((a, b) => b.logit - a.logit || a.cls - b.cls);
+    if (hits.length > limit) hits.length = limit;
+    return { hits, logNormaliser: max + Math.log(total), knownWordRatio, vector };
+  }
+}
+
+/** The `limit` touched classes of highest score, best first (ties by class). */
+function topHits(scores: Float64Array, touched: Int32Array, count: number, limit: number): ModelHit[] {
+  const hits: ModelHit[] = [];
+  if (count <= limit * 4) {
+    for (let k = 0; k < count; k++) {
+      const cls = touched[k]!;
+      hits.push({ cls, logit: scores[cls]!, nearest: 0 });
+    }
+    hits.sort((a, b) => b.logit - a.logit || a.cls - b.cls);
+    if (hits.length > limit) hits.length = limit;
+    return hits;
+  }
+  // A bounded selection: keep a sorted window of the best `limit`.
+  for (let k = 0; k < count; k++) {
+    const cls = touched[k]!;
+    const logit = scores[cls]!;
+    if (hits.length === limit) {
+      const worst = hits[limit - 1]!;
+      if (logit < worst.logit || (logit === worst.logit && cls > worst.cls)) continue;
+      hits.pop();
+    }
+    let i = hits.length;
+    hits.push({ cls, logit, nearest: 0 });
+    while (
+      i > 0 &&
+      (hits[i - 1]!.logit < logit || (hits[i - 1]!.logit === logit && hits[i - 1]!.cls > cls))
+    ) {
+      hits[i] = hits[i - 1]!;
+      i--;
+    }
+    hits[i] = { cls, logit, nearest: 0 };
+  }
+  return hits;
 }

@@ -64,3 +64,44 @@ export function normalizeInPlace(values: Float32Array): Float32Array {
   }
   return values;
 }
+
+/**
+ * Many sparse vectors packed in three arrays (vector i is `start[i]` to `start[i + 1]`): a model keeps tens of
+ * thousands of document vectors, and as separate objects they would make every garbage collection slow.
+ */
+export class PackedVectors {
+  constructor(
+    readonly start: Int32Array,
+    readonly ids: Int32Array,
+    readonly values: Float32Array,
+  ) {}
+
+  get count(): number {
+    return this.start.length - 1;
+  }
+
+  /** The dot product of vector `i` with `vector` (one merge pass). */
+  dot(i: number, vector: SparseVector): number {
+    const { ids, values } = this;
+    const b = vector.ids;
+    let sum = 0;
+    let p = this.start[i]!;
+    const end = this.start[i + 1]!;
+    let j = 0;
+    while (p < end && j < b.length) {
+      const x = ids[p]!;
+      const y = b[j]!;
+      if (x === y) sum += values[p++]! * vector.values[j++]!;
+      else if (x < y) p++;
+      else j++;
+    }
+    return sum;
+  }
+
+  /** Vector `i` as views of the packed arrays. */
+  vector(i: number): SparseVector {
+    const from = this.start[i]!;
+    const to = this.start[i + 1]!;
+    return { ids: this.ids.subarray(from, to), values: this.values.subarray(from, to) };
+  }
+}

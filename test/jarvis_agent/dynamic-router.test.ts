@@ -1,7 +1,7 @@
 /**
- * The seed's `test_query_routing_with_session` end to end over HTTP, and the orchestrator's router fed from
- * the real registry service: changes picked up on refresh, 304s that rebuild nothing, the cached list kept
- * when the service goes away, follow-ups steered by the session context.
+ * The seed's `test_query_routing_with_session` end to end over HTTP, and the orchestrator's router on the real
+ * registry service: it routes through the service (one model, one answer), keeps the agents' records fresh
+ * (changes picked up on refresh, 304s that change nothing, the cached list kept when the service goes away).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
@@ -9,8 +9,7 @@ import { DynamicRouter } from '../../jarvis_agent/dynamic-router.js';
 import { RegistryClient } from '../../jarvis_agent/registry-client.js';
 import { ServiceCallError, ServiceHttpClient } from '../../jarvis_agent/service-http-client.js';
 import { SessionClient } from '../../jarvis_agent/session-client.js';
-import { AgentRouter } from '../../src/routing/agent-router.js';
-import { startService } from '../support/service.js';
+import { type RunningService, startService } from '../support/service.js';
 
 function clients(url: string) {
   const http = new ServiceHttpClient({ baseUrl: url, maxAttempts: 2, backoffBaseMs: 1, timeoutMs: 2000 });
@@ -21,7 +20,16 @@ function dynamicRouter(
   registry: RegistryClient,
   options: { refreshIntervalMs?: number; now?: () => number } = {},
 ) {
-  return new DynamicRouter({ registry, router: new AgentRouter(), refreshIntervalMs: 0, ...options });
+  return new DynamicRouter({ registry, refreshIntervalMs: 0, ...options });
+}
+
+/** Waits for the service's router to have learned every change (its model is rebuilt in the background). */
+async function waitUntilTrained(service: RunningService, agents: number): Promise<void> {
+  for (;;) {
+    const health = await service.call('GET', '/health');
+    if (health.body.router.trained && health.body.router.agents === agents) return;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
 }
 
 const HR_AGENT = {
@@ -71,17 +79,13 @@ describe('test_query_routing_with_session', () => {
       follow_up: true,
     });
 
-    // The orchestrator's local router reads the same context the same way; an old context is not used.
-    const local = dynamicRouter(registry);
-    const { context } = await sessions.getSession(other);
-    expect(await local.route('and the second one?', context)).toMatchObject({
+    // The orchestrator routes through the service with the session, so it gets the same follow-up.
+    const jarvis = dynamicRouter(registry);
+    expect(await jarvis.route('and the second one?', other)).toMatchObject({
       selected: ['oxygen_agent'],
       follow_up: true,
     });
-    const hoursAgo = new Date(Date.now() - 2 * 3600_000).toISOString();
-    expect((await local.route('and the second one?', { ...context, updated_at: hoursAgo })).follow_up).toBe(
-      false,
-    );
+    expect((await jarvis.route('and the second one?')).follow_up).toBe(false);
   });
 
   it('routes the seed\'s exact "show details" as a follow-up of the session\'s last agent', async () => {
@@ -138,14 +142,16 @@ describe('DynamicRouter', () => {
     expect([...cached.keys()]).toEqual(['finops_agent', 'oxygen_agent', 'tickets_agent']);
     expect(await router.refresh()).toEqual({ notModified: true, upserted: [], removed: [] });
     expect(router.records).toBe(cached);
-    expect((await router.route('how many vacation days do I have left')).selected).toEqual([]);
+    expect((await router.route('what is the parental leave policy')).selected).toEqual([]);
 
     await registry.registerAgent(HR_AGENT);
     expect(await router.refresh()).toEqual({ notModified: false, upserted: ['hr_agent'], removed: [] });
-    expect((await router.route('how many vacation days do I have left')).selected).toEqual(['hr_agent']);
+    await waitUntilTrained(service, 4);
+    expect((await router.route('what is the parental leave policy')).selected).toEqual(['hr_agent']);
 
     await registry.updateCapabilities('hr_agent', { examples: ['when is the office holiday party'] });
     expect((await router.refresh()).upserted).toEqual(['hr_agent']);
+    await waitUntilTrained(service, 4);
     expect(router.records.get('hr_agent')?.capabilities).toEqual({
       examples: ['when is the office holiday party'],
     });
@@ -158,6 +164,7 @@ describe('DynamicRouter', () => {
 
     await registry.deleteAgent('hr_agent');
     expect(await router.refresh()).toEqual({ notModified: false, upserted: [], removed: ['hr_agent'] });
+    await waitUntilTrained(service, 3);
     expect(router.records.has('hr_agent')).toBe(false);
     expect((await router.route('when is the office holiday party')).selected).toEqual([]);
   });
@@ -178,14 +185,20 @@ describe('DynamicRouter', () => {
     expect(router.records.has('hr_agent')).toBe(true);
   });
 
-  it('keeps routing with the cached agents when the service goes away, but fails before the first listing', async () => {
+  it('keeps the cached agents when the service goes away, but cannot route without it', async () => {
     const service = await startService();
     const { registry } = clients(service.url);
     const router = dynamicRouter(registry);
     await router.refresh();
     await service.stop();
 
-    expect((await router.route('show my open tickets')).selected).toEqual(['tickets_agent']);
+    // Routing is the service's: without it there is no answer, only a clear error (the chat's 502).
+    const routing = await router.route('show my open tickets').catch((caught: unknown) => caught);
+    expect(routing).toBeInstanceOf(ServiceCallError);
+    expect((routing as ServiceCallError).message).toContain(
+      `cannot connect to POST ${service.url}/registry/route`,
+    );
+    expect([...router.records.keys()]).toEqual(['finops_agent', 'oxygen_agent', 'tickets_agent']);
     await expect(router.refresh()).rejects.toBeInstanceOf(ServiceCallError);
 
     const fresh = dynamicRouter(registry);
@@ -196,22 +209,60 @@ describe('DynamicRouter', () => {
     );
   });
 
-  it('gives each of several selected agents the clauses meant for it', async () => {
+  it('answers exactly as POST /registry/route does, with and without a session', async () => {
     const service = await startService();
-    const router = dynamicRouter(clients(service.url).registry);
-    await router.refresh();
-    const query = "show my tickets and last month's cloud spend";
-    expect(Object.fromEntries(router.partsFor(query, ['tickets_agent', 'finops_agent']))).toEqual({
+    const { registry, sessions } = clients(service.url);
+    await registry.registerAgent(HR_AGENT);
+    const jarvis = dynamicRouter(registry);
+    await jarvis.refresh();
+    const sessionId = await sessions.createSession('alice');
+    await sessions.trackInvocation(sessionId, {
+      agent_name: 'tickets_agent',
+      query: 'show my open tickets',
+      response: 'INC-1001, INC-1004',
+      success: true,
+      duration_ms: 12,
+    });
+    const queries = [
+      'show my open tickets',
+      'what did we spend on cloud last month',
+      "show my tickets and last month's cloud spend",
+      'how many vacation days do I have left',
+      'show details',
+      'and what did that cost us on cloud last month',
+      'bake a chocolate cake',
+    ];
+    for (const query of queries) {
+      for (const session of [undefined, sessionId]) {
+        const direct = await registry.route({ query, ...(session !== undefined && { session_id: session }) });
+        const { agents, ...routed } = await jarvis.route(query, session);
+        expect(routed, `${query} (session ${session ?? 'none'})`).toEqual(direct);
+        expect(agents.map((agent) => agent.name)).toEqual(direct.selected);
+      }
+    }
+  });
+
+  it('gets what to ask each of several selected agents from the service', async () => {
+    const service = await startService();
+    const jarvis = dynamicRouter(clients(service.url).registry);
+    const routed = await jarvis.route("show my tickets and last month's cloud spend");
+    expect([...routed.selected].sort()).toEqual(['finops_agent', 'tickets_agent']);
+    expect(routed.parts).toEqual({
       tickets_agent: 'show my tickets',
       finops_agent: "last month's cloud spend",
     });
-    // One agent, or nothing to split: everyone gets the whole message.
-    expect(Object.fromEntries(router.partsFor(query, ['tickets_agent']))).toEqual({ tickets_agent: query });
-    expect(Object.fromEntries(router.partsFor('show my tickets', ['tickets_agent', 'finops_agent']))).toEqual(
-      {
-        tickets_agent: 'show my tickets',
-        finops_agent: 'show my tickets',
-      },
-    );
+    expect((await jarvis.route('show my tickets')).parts).toBeUndefined();
+  });
+
+  it('refreshes its records when the service selects an agent registered since the last listing', async () => {
+    const service = await startService();
+    const { registry } = clients(service.url);
+    const jarvis = dynamicRouter(registry, { refreshIntervalMs: 60_000 });
+    await jarvis.refresh();
+    await registry.registerAgent(HR_AGENT);
+    await waitUntilTrained(service, 4);
+    const routed = await jarvis.route('how many vacation days do I have left');
+    expect(routed.selected).toEqual(['hr_agent']);
+    expect(routed.agents.map((agent) => agent.name)).toEqual(['hr_agent']);
   });
 });

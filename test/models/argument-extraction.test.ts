@@ -12,8 +12,8 @@ import {
   refersBack,
 } from '../../src/models/extract-arguments.js';
 import { MIN_TOOL_SCORE, rankTools, selectTool } from '../../src/models/select-tool.js';
-import { stem, tokenize } from '../../src/models/tokenize.js';
 import { type ParamSpec, readToolSpec, readToolSpecs, type ToolSpec } from '../../src/models/tool-specs.js';
+import { stem, tokenize } from '../../src/text/text-analysis.js';
 
 const TODAY = new Date('2025-06-12T00:00:00Z');
 const NO_HISTORY = new ConversationHistory([]);

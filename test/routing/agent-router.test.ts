@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../src/errors.js';
 import { AgentRouter, type RouteContext } from '../../src/routing/agent-router.js';
+import { UNFITTED_THRESHOLD } from '../../src/routing/calibration.js';
 import type { CandidateSelector, Selection, SelectionRequest } from '../../src/routing/candidate-selector.js';
+import { seededRandom } from '../../src/routing/model-trainer.js';
 import { DEMO_AGENTS, demoAgent, FINOPS, OXYGEN, TICKETS } from './demo-agents.js';
 
 const NOW = new Date('2026-11-23T12:00:00.000Z');
@@ -287,10 +289,151 @@ describe('AgentRouter with a stage-2 selector', () => {
     expect(warnings).toHaveLength(1);
   });
 
+  it("says what to ask each agent the selector chose, from the query's clauses", async () => {
+    const selector = new CannedSelector(async () => ({
+      selected: ['finops_agent', 'tickets_agent'],
+      follow_up: false,
+    }));
+    const router = await demoRouter({ selector });
+    const result = await router.route("show my tickets and last month's cloud spend");
+    expect(result.parts).toEqual({
+      finops_agent: "last month's cloud spend",
+      tickets_agent: 'show my tickets',
+    });
+  });
+
   it('does not call the selector when there is nothing to choose from', async () => {
     const selector = new CannedSelector(async () => ({ selected: [], follow_up: false }));
     const router = new AgentRouter({ selector });
     expect((await router.route('list my tickets')).selected).toEqual([]);
     expect(selector.requests).toHaveLength(0);
+  });
+});
+
+describe('AgentRouter answers from the registry content alone', () => {
+  const extra = [
+    demoAgent({
+      name: 'hr_agent',
+      description: 'Human resources: vacation requests, payslips and leave balance',
+      capabilities: { examples: ['how many vacation days do I have left', 'download my payslip'] },
+    }),
+    demoAgent({ name: 'facilities_agent', description: 'Meeting rooms, parking and badges' }),
+    demoAgent({
+      name: 'travel_agent',
+      description: 'Business travel',
+      tags: ['travel'],
+      capabilities: { examples: ['book a flight to Berlin', 'my hotel booking for next week'] },
+    }),
+  ];
+  const queries = [
+    'list my tickets',
+    'how much did we spend on AWS last month',
+    'book a parking spot for tomorrow',
+    "show my tickets and last month's cloud spend",
+    'bake a chocolate cake',
+    'download my payslip and book a flight',
+    'show details',
+  ];
+  const context = contextAt('tickets_agent', 10);
+
+  function answers(agents: readonly (typeof TICKETS)[], churn: boolean) {
+    const router = new AgentRouter({ now: () => NOW, contextTtlMs: 60_000 });
+    for (const agent of agents) {
+      router.upsert(agent);
+      // A registry that got where it is by a detour: a change, a removal and a re-registration.
+      if (churn) {
+        router.trainNow();
+        router.upsert({ ...agent, description: `${agent.description} (draft)` });
+        router.remove(agent.name);
+        router.upsert(agent);
+      }
+    }
+    router.trainNow();
+    const result = {
+      stats: router.stats(),
+      routes: queries.map((query) => router.routeOffline(query, { topK: 6, context })),
+    };
+    router.close();
+    return result;
+  }
+
+  it('gives the same model and answers whatever order the agents were added in', () => {
+    const agents = [...DEMO_AGENTS, ...extra];
+    const reference = answers(agents, false);
+    expect(reference.routes[0]!.selected).toEqual(['tickets_agent']);
+    expect(reference.routes[3]!.selected).toHaveLength(2);
+    const random = seededRandom(11);
+    for (let round = 0; round < 4; round++) {
+      const order = [...agents];
+      for (let i = order.length - 1; i > 0; i--) {
+        const j = Math.floor(random() * (i + 1));
+        [order[i], order[j]] = [order[j]!, order[i]!];
+      }
+      const other = answers(order, round % 2 === 1);
+      expect(other.routes).toEqual(reference.routes);
+      expect(other.stats.minConfidence).toBe(reference.stats.minConfidence);
+      expect(other.stats.calibrationSamples).toEqual(reference.stats.calibrationSamples);
+    }
+  });
+
+  it('trains the same model in slices as in one go', async () => {
+    const sliced = new AgentRouter({ now: () => NOW });
+    const whole = new AgentRouter({ now: () => NOW });
+    for (const agent of [...DEMO_AGENTS, ...extra]) {
+      sliced.upsert(agent);
+      whole.upsert(agent);
+    }
+    whole.trainNow();
+    await sliced.whenTrained();
+    for (const query of queries) expect(sliced.routeOffline(query)).toEqual(whole.routeOffline(query));
+  });
+});
+
+describe('AgentRouter "none fits" threshold', () => {
+  it('is fitted from the registry by default, and ROUTER_MIN_CONFIDENCE overrides it', async () => {
+    const fitted = await demoRouter();
+    const stats = fitted.stats();
+    expect(stats.minConfidenceSource).toBe('fitted');
+    expect(stats.minConfidence).toBeGreaterThan(0);
+    expect(stats.minConfidence).toBeLessThan(1);
+    expect(stats.calibrationSamples.inScope).toBeGreaterThan(0);
+    expect(stats.calibrationSamples.outOfScope).toBeGreaterThan(0);
+
+    const strict = await demoRouter({ minConfidence: 1 });
+    expect(strict.stats()).toMatchObject({ minConfidence: 1, minConfidenceSource: 'configured' });
+    expect((await strict.route('list my tickets')).selected).toEqual([]);
+    const lax = await demoRouter({ minConfidence: 0 });
+    expect((await lax.route('bake a chocolate cake')).selected).toHaveLength(1);
+    // The scores are the same; only the decision moved.
+    expect(strict.rank('list my tickets')).toEqual(fitted.rank('list my tickets'));
+  });
+
+  it('falls back to a documented default while the registry is too small to fit one', () => {
+    const router = new AgentRouter();
+    router.upsert(TICKETS);
+    router.trainNow();
+    expect(router.stats()).toMatchObject({
+      minConfidenceSource: 'default',
+      minConfidence: UNFITTED_THRESHOLD,
+    });
+    expect(router.routeOffline('show my open tickets').selected).toEqual(['tickets_agent']);
+    expect(router.routeOffline('bake a chocolate cake').selected).toEqual([]);
+  });
+});
+
+describe('AgentRouter requests spanning agents', () => {
+  it('says what to ask each selected agent', async () => {
+    const router = await demoRouter();
+    const result = router.routeOffline("show my tickets and last month's cloud spend");
+    expect(result.parts).toEqual({
+      tickets_agent: 'show my tickets',
+      finops_agent: "last month's cloud spend",
+    });
+    expect(router.routeOffline('show my tickets').parts).toBeUndefined();
+    // An agent no clause goes to gets the whole query.
+    expect(router.partsFor('show my tickets', ['tickets_agent', 'oxygen_agent'])).toEqual({
+      tickets_agent: 'show my tickets',
+      oxygen_agent: 'show my tickets',
+    });
   });
 });

@@ -3,7 +3,12 @@ import { silentLogger } from '../../src/logger.js';
 import { createAgentRouter } from '../../src/routing/create-agent-router.js';
 import { DEMO_AGENTS } from './demo-agents.js';
 
-const base = { routerContextTtlSeconds: 60, geminiModel: 'gemini-2.5-flash', routerLlmTimeoutMs: 200 };
+const base = {
+  routerContextTtlSeconds: 60,
+  geminiModel: 'gemini-2.5-flash',
+  routerLlmTimeoutMs: 200,
+  routerMinConfidence: undefined,
+};
 
 describe('createAgentRouter', () => {
   it('without a Google API key routes offline, with the configured context lifetime', async () => {
@@ -37,6 +42,17 @@ describe('createAgentRouter', () => {
     const result = await router.route('show my open tickets');
     expect(result).toEqual(router.routeOffline('show my open tickets'));
     expect(result.selected).toEqual(['tickets_agent']);
+    router.close();
+  });
+
+  it('takes the "none fits" threshold from ROUTER_MIN_CONFIDENCE when it is set', () => {
+    const router = createAgentRouter(
+      { ...base, googleApiKey: undefined, routerMinConfidence: 0.42 },
+      silentLogger(),
+    );
+    for (const agent of DEMO_AGENTS) router.upsert(agent);
+    router.trainNow();
+    expect(router.stats()).toMatchObject({ minConfidence: 0.42, minConfidenceSource: 'configured' });
     router.close();
   });
 });

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { splitClauses } from '../../src/routing/clause-splitter.js';
-import { FeatureExtractor } from '../../src/routing/feature-extractor.js';
+import { textFeatures, WORD_VIEW, weighTerms, wordFeature } from '../../src/routing/feature-extractor.js';
 import { dependsOnContextOnly, looksLikeFollowUp } from '../../src/routing/follow-up-detector.js';
 import { agentDocuments, agentProfile, humanise } from '../../src/routing/routable-agent.js';
-import { stem, surfaceWords, tokenize } from '../../src/routing/tokenizer.js';
+import { stem, surfaceWords, tokenize, words } from '../../src/text/text-analysis.js';
 import { demoAgent } from './demo-agents.js';
 
-describe('tokenizer', () => {
+describe('text analysis', () => {
   it('normalises case, accents, contractions and numbers', () => {
     expect(surfaceWords("I can't see my Café receipt #42, won't it show?")).toEqual([
       'i',
@@ -31,7 +31,9 @@ describe('tokenizer', () => {
     expect(new Set(['stop', 'stopped', 'stopping'].map(stem)).size).toBe(1);
     expect(stem('status')).toBe('status');
     expect(stem('payments')).toBe(stem('payment'));
-    expect(tokenize('Classes')).toEqual(['class']);
+    expect(tokenize('Classes')).toEqual(tokenize('class'));
+    // The offline model reads words as written (ids matter there); routing folds numbers.
+    expect(words('Close INC-1004 now')).toEqual(['close', 'inc', '1004', 'now']);
   });
 });
 
@@ -107,35 +109,32 @@ describe('agent documents', () => {
 });
 
 describe('feature extractor', () => {
-  it('weighs words and character n-grams (symbols included), unseen terms carry nothing', () => {
-    const extractor = new FeatureExtractor();
-    extractor.addDocument('top up £20 or €5 with 10% fee');
-    extractor.addDocument('exchange rate for ¥ and $');
-    const known = extractor.query('top up £20');
-    expect(known.knownWordRatio).toBe(1);
-    expect(known.wordCount).toBe(4);
-    const norm = Math.hypot(...known.vector.values);
-    expect(norm).toBeCloseTo(1, 5);
-    const unknown = extractor.query('zzzz');
-    expect(unknown).toMatchObject({ knownWordRatio: 0, wordCount: 1 });
-    expect(unknown.vector.ids).toHaveLength(0);
-    expect(extractor.query('').knownWordRatio).toBe(0);
+  it('gives the same text the same feature ids, whatever was seen before', () => {
+    const first = textFeatures('top up £20 or €5 with 10% fee');
+    textFeatures('exchange rate for ¥ and $');
+    const again = textFeatures('top up £20 or €5 with 10% fee');
+    expect(again.ids).toEqual(first.ids);
+    expect([...first.ids]).toEqual([...first.ids].sort((a, b) => a - b));
+    expect(first.ids).toContain(wordFeature('top'));
+    expect(wordFeature('top') & 3).toBe(WORD_VIEW);
+    // Each view is there: words, word pairs and character n-grams.
+    expect(new Set([...first.ids].map((id) => id & 3))).toEqual(new Set([0, 1, 2]));
+    expect(first.contentWords).toContain(wordFeature('fee'));
+    expect(first.contentWords).not.toContain(wordFeature('with'));
+    expect(textFeatures('').ids).toHaveLength(0);
   });
 
-  it('freezes document frequencies in a snapshot; terms interned later fall back to the live ones', () => {
-    const extractor = new FeatureExtractor();
-    const first = extractor.addDocument('open a ticket');
-    const frozen = extractor.snapshot();
-    const later = extractor.addDocument('open a ticket about payroll');
-    extractor.addDocument('payroll question');
-    expect(extractor.documents).toBe(3);
-    // Under the snapshot "open" is in every document; live, in two of three.
-    const id = first.ids[0]!;
-    expect(frozen.idf(id)).toBeLessThan(extractor.idf(id));
-    const newest = later.ids[later.ids.length - 1]!;
-    expect(frozen.idf(newest)).toBe(extractor.idf(newest));
-    expect(extractor.weigh(later, frozen).ids).toEqual(later.ids);
-    extractor.removeDocument(later);
-    expect(extractor.documents).toBe(2);
+  it('weighs terms over known rows to a unit vector; unknown terms only lengthen the norm', () => {
+    const terms = textFeatures('open a ticket');
+    const rows = new Map([...terms.ids].map((id, i) => [id, i]));
+    const idf = new Float32Array(terms.ids.length).fill(2);
+    const vector = weighTerms(terms, rows, idf, 3);
+    expect(vector.ids).toEqual(Int32Array.from(terms.ids, (_, i) => i));
+    expect(Math.hypot(...vector.values)).toBeCloseTo(1, 5);
+    const longer = weighTerms(textFeatures('open a ticket zzzz'), rows, idf, 3);
+    expect(longer.ids.length).toBe(vector.ids.length);
+    expect(Math.hypot(...longer.values)).toBeLessThan(0.95);
+    // Without rows the vector stays over feature ids, unweighted by rarity.
+    expect(weighTerms(terms, null, new Float32Array(0), 1).ids).toEqual(terms.ids);
   });
 });

@@ -61,6 +61,9 @@ export async function startService(
   });
   const service = await createService(config, { logger: silentLogger() });
   const url = await service.start();
+  // The router learns the registry in the background; tests start from the trained model, as a service
+  // does a moment after start-up.
+  await service.router.whenTrained();
   let stopped = false;
   const handle: RunningService = {
     url,

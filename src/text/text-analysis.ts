@@ -1,10 +1,30 @@
 /**
- * @module models/tokenize
- * A tiny English tokenizer with light stemming for the offline model: enough to compare a user's words
- * with tool names and descriptions ("enrolments" ~ "enrolled", "courses" ~ "course") without a dependency.
+ * @module text/text-analysis
+ * The one place free text is cut into words and words into stems, for the router and for the offline demo
+ * model alike: lowercase words, a normalised form for matching (accents removed, English contractions
+ * expanded, numbers folded to one token), one light English stemmer, and the stopwords of a request.
  */
 
-/** Words that carry no meaning for choosing a tool. */
+/** Contractions whose expansion carries meaning for intent ("can't", "didn't": negation matters). */
+const CONTRACTIONS: readonly (readonly [RegExp, string])[] = [
+  [/\bcan['’]t\b/g, 'can not'],
+  [/\bwon['’]t\b/g, 'will not'],
+  [/n['’]t\b/g, ' not'],
+  [/['’]re\b/g, ' are'],
+  [/['’]m\b/g, ' am'],
+  [/['’]ve\b/g, ' have'],
+  [/['’]ll\b/g, ' will'],
+  [/['’]d\b/g, ' would'],
+  [/['’]s\b/g, ''],
+];
+
+/** Every token that holds a digit becomes this one token in `surfaceWords`: "1st", "2024" and "50" alike. */
+export const NUMBER_TOKEN = '#';
+
+const SURFACE_TOKEN = /[a-z]+|[0-9]+[a-z]*|[$£€¥%]/g;
+const DIACRITICS = /[\u0300-\u036f]/g;
+
+/** Words that carry no meaning for choosing a tool or an argument. */
 const STOPWORDS = new Set(
   (
     'a about after all also am an and any are as at be been before being but by can could did do does doing ' +
@@ -30,14 +50,25 @@ const IRREGULAR: Readonly<Record<string, string>> = {
   rising: 'grow',
 };
 
-/** Splits text into lowercase words (letters and digits; `_`, `-` and punctuation separate words). */
+/** Lowercase words of `text` as written (letters and digits of any script; anything else separates). */
 export function words(text: string): string[] {
   return text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
 }
 
 /**
- * Reduces a word to a stem shared by its common inflections. Both sides of every comparison go through
- * it, so a stem only has to be consistent, not a real word.
+ * Lowercase words normalised for matching: accents removed, contractions expanded, every number folded to
+ * {@link NUMBER_TOKEN}, currency and percent signs kept as words of their own.
+ */
+export function surfaceWords(text: string): string[] {
+  let normalised = text.toLowerCase().normalize('NFKD').replace(DIACRITICS, '');
+  for (const [pattern, replacement] of CONTRACTIONS) normalised = normalised.replace(pattern, replacement);
+  const found = normalised.match(SURFACE_TOKEN) ?? [];
+  return found.map((word) => (word.charCodeAt(0) <= 57 && word.charCodeAt(0) >= 48 ? NUMBER_TOKEN : word));
+}
+
+/**
+ * Reduces a word to a stem shared by its common inflections ("charged", "charges", "charging"; "enrolments",
+ * "enrolled"). Both sides of every comparison go through it, so a stem only has to be consistent, not a word.
  */
 export function stem(word: string): string {
   let w = word.toLowerCase();
