@@ -4,7 +4,7 @@
  * pollution, strict TypeBox validation, the service's one error handler, request ids and security headers.
  */
 import { randomUUID } from 'node:crypto';
-import { STATUS_CODES } from 'node:http';
+import { type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyRequest, LogController } from 'fastify';
@@ -101,6 +101,7 @@ export function createBaseApp(options: BaseAppOptions) {
   });
 
   app.server.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  closeQuietConnectionsOnClose(app.server);
 
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
@@ -146,6 +147,37 @@ export function isLocalHost(
   if (localPort !== undefined && port !== localPort) return false;
   const bound = boundHost.toLowerCase().replace(/^\[(.*)\]$/, '$1');
   return name === bound || name.endsWith('.localhost') || isLoopbackHost(name);
+}
+
+/**
+ * On close, in-flight requests finish and every other connection is closed: idle keep-alive ones, and also
+ * ones that were opened but never sent a request (a client's spare connection, a TCP probe). Node's own
+ * `closeIdleConnections` leaves those open, and `close()` stops the timer that would have timed them out,
+ * so without this a single silent connection would hold a graceful shutdown forever.
+ */
+function closeQuietConnectionsOnClose(server: Server): void {
+  const inFlight = new Map<Socket, number>();
+  let closing = false;
+  server.on('connection', (socket: Socket) => {
+    inFlight.set(socket, 0);
+    socket.once('close', () => inFlight.delete(socket));
+  });
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    const socket = request.socket;
+    inFlight.set(socket, (inFlight.get(socket) ?? 0) + 1);
+    response.once('close', () => {
+      const left = (inFlight.get(socket) ?? 1) - 1;
+      inFlight.set(socket, left);
+      if (closing && left === 0) socket.destroy();
+    });
+  });
+  const close = server.close.bind(server);
+  server.close = ((callback?: (error?: Error) => void) => {
+    closing = true;
+    const result = close(callback);
+    for (const [socket, requests] of inFlight) if (requests === 0) socket.destroy();
+    return result;
+  }) as typeof server.close;
 }
 
 /** Node's `clientError`: answer in the product's error shape, then close the connection (as Node does). */

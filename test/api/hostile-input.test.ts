@@ -248,6 +248,17 @@ describe('the HTTP edge', () => {
     expect(client.received()).toMatch(/^HTTP\/1\.1 408/);
   });
 
+  it('a connection that never sends a request does not hold a graceful shutdown', async () => {
+    const service = await startService();
+    const silent = await open(service.url);
+    const { host } = new URL(service.url);
+    // And a keep-alive connection that already had its answer.
+    expect((await rawStatus(service.url, 'GET /health', host, undefined)).status).toBe(200);
+    await service.stop();
+    await silent.closed;
+    expect(silent.received()).toBe('');
+  });
+
   it('refuses connections over HTTP_MAX_CONNECTIONS and serves again once one closes', async () => {
     const service = await startService({ HTTP_MAX_CONNECTIONS: '2' });
     const held = [await open(service.url), await open(service.url)];
