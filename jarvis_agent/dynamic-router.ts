@@ -1,15 +1,25 @@
 /**
  * @module jarvis_agent/dynamic-router
- * The orchestrator's view of the registry: the agents' records, polled with the last ETag (a 304 keeps
- * everything), and routing done by the service itself (`POST /registry/route` with the session), so Jarvis
- * and every other client of the service get one answer from one model.
+ * The orchestrator's view of the registry: the agents' records, loaded once and then kept current by
+ * following the service's change feed (`GET /registry/changes`, long polls), and routing done by the service
+ * itself (`POST /registry/route` with the session), so Jarvis and every other client of the service get one
+ * answer from one model.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type Logger, silentLogger } from '../src/logger.js';
-import type { Agent, RegistryClient, RouteResponse } from './registry-client.js';
+import type { Agent, ChangePage, RegistryClient, RouteResponse } from './registry-client.js';
+import { isServiceCallError } from './service-http-client.js';
 
 export interface DynamicRouterOptions {
   registry: RegistryClient;
-  /** {@link DynamicRouter.refreshIfDue} asks the service at most this often (default 2000 ms). */
+  /**
+   * Once loaded, follow the change feed in the background (default true). Without it, {@link
+   * DynamicRouter.refreshIfDue} re-reads the list (conditionally) at most every `refreshIntervalMs`.
+   */
+  follow?: boolean;
+  /** How long each long poll of the feed may be held by the service (default 25 s, at most 30). */
+  waitSeconds?: number;
+  /** Without following, {@link DynamicRouter.refreshIfDue} asks the service at most this often (default 2000 ms). */
   refreshIntervalMs?: number;
   logger?: Logger;
   now?: () => number;
@@ -30,9 +40,14 @@ export interface RoutedQuery extends RouteResponse {
 }
 
 export const DEFAULT_REFRESH_INTERVAL_MS = 2000;
+export const DEFAULT_WAIT_SECONDS = 25;
+/** After a failed poll of the feed, wait this long (doubling, up to the maximum) before the next. */
+const FEED_RETRY_MS = { first: 500, max: 30_000 };
 
 export class DynamicRouter {
   private readonly registry: RegistryClient;
+  private readonly follow: boolean;
+  private readonly waitSeconds: number;
   private readonly refreshIntervalMs: number;
   private readonly logger: Logger;
   private readonly now: () => number;
@@ -40,15 +55,38 @@ export class DynamicRouter {
   /** Each agent's record as last learned, serialized: a different string means it changed. */
   private readonly fingerprints = new Map<string, string>();
   private etag: string | undefined;
+  /** The registry revision the records reflect: the feed is followed from here. */
+  private revision: number | undefined;
   private loaded = false;
   private lastRefreshAt = Number.NEGATIVE_INFINITY;
   private inFlight: Promise<RefreshResult> | undefined;
+  private following: Promise<void> | undefined;
+  private readonly stopping = new AbortController();
+  private feedListeners: ((page: ChangePage) => void)[] = [];
 
   constructor(options: DynamicRouterOptions) {
     this.registry = options.registry;
+    this.follow = options.follow ?? true;
+    this.waitSeconds = options.waitSeconds ?? DEFAULT_WAIT_SECONDS;
     this.refreshIntervalMs = options.refreshIntervalMs ?? DEFAULT_REFRESH_INTERVAL_MS;
     this.logger = options.logger ?? silentLogger();
     this.now = options.now ?? Date.now;
+  }
+
+  /** Whether the records are kept current by the change feed (loaded, and following). */
+  get isFollowing(): boolean {
+    return this.following !== undefined;
+  }
+
+  /** Stop following the feed (the poll under way is abandoned). Idempotent. */
+  async close(): Promise<void> {
+    this.stopping.abort(new Error('the router is closing'));
+    await this.following;
+  }
+
+  /** Resolves with the next page of changes the feed delivers (for tests and tools that wait on changes). */
+  nextFeedPage(): Promise<ChangePage> {
+    return new Promise((resolve) => this.feedListeners.push(resolve));
   }
 
   /** Whether a listing has been loaded at least once. */
@@ -77,7 +115,13 @@ export class DynamicRouter {
    * failing service is logged and the cached agents keep routing; before that, the failure is thrown.
    */
   async refreshIfDue(force = false): Promise<void> {
-    if (!force && this.loaded && this.now() - this.lastRefreshAt < this.refreshIntervalMs) return;
+    if (
+      !force &&
+      this.loaded &&
+      (this.following !== undefined || this.now() - this.lastRefreshAt < this.refreshIntervalMs)
+    ) {
+      return;
+    }
     try {
       await this.refresh();
     } catch (error) {
@@ -108,11 +152,76 @@ export class DynamicRouter {
     return { ...result, selected, ...(parts !== undefined && { parts }), agents };
   }
 
+  /**
+   * The background loop: long-poll the feed from the current revision and apply each change to the records.
+   * A revision older than the kept changes reloads the list; a failing service is retried with backoff while
+   * the cached records keep serving.
+   */
+  private async followFeed(): Promise<void> {
+    const { signal } = this.stopping;
+    let retryMs = FEED_RETRY_MS.first;
+    while (!signal.aborted) {
+      try {
+        const page = await this.registry.changes({
+          since: this.revision!,
+          waitSeconds: this.waitSeconds,
+          signal,
+        });
+        this.applyChanges(page);
+        retryMs = FEED_RETRY_MS.first;
+      } catch (error) {
+        if (signal.aborted) return;
+        if (isServiceCallError(error) && error.code === 'history_expired') {
+          this.logger.warn('the change feed moved past this revision; reloading the agent list');
+          // A fresh load restarts following from the list's revision (or, if the service is away, the next
+          // refreshIfDue does).
+          this.etag = undefined;
+          this.following = undefined;
+          await this.refresh().catch(() => {});
+          return;
+        }
+        this.logger.warn({ err: error }, 'could not follow the registry change feed; retrying');
+        await sleep(retryMs, undefined, { signal }).catch(() => {});
+        retryMs = Math.min(retryMs * 2, FEED_RETRY_MS.max);
+      }
+    }
+  }
+
+  private applyChanges(page: ChangePage): void {
+    const upserted: string[] = [];
+    const removed: string[] = [];
+    for (const change of page.changes) {
+      if (change.agent === null) {
+        if (this.agents.delete(change.agent_name)) removed.push(change.agent_name);
+        this.fingerprints.delete(change.agent_name);
+      } else {
+        this.agents.set(change.agent_name, change.agent);
+        this.fingerprints.set(change.agent_name, JSON.stringify(change.agent));
+        upserted.push(change.agent_name);
+      }
+    }
+    this.revision = page.revision;
+    if (upserted.length > 0 || removed.length > 0) {
+      this.logger.info(
+        { upserted, removed, agents: this.agents.size },
+        'agents changed (registry change feed)',
+      );
+    }
+    for (const listener of this.feedListeners.splice(0)) listener(page);
+  }
+
   private async load(): Promise<RefreshResult> {
+    // The revision first: changes made while the list is read are then replayed on top of it (harmless).
+    const { revision } =
+      this.follow && this.following === undefined ? await this.registry.changes() : { revision: undefined };
     const listing = await this.registry.listAgents(
       this.etag === undefined || !this.loaded ? {} : { ifNoneMatch: this.etag },
     );
     this.lastRefreshAt = this.now();
+    if (revision !== undefined) {
+      this.revision = revision;
+      this.following ??= this.followFeed();
+    }
     if (listing.notModified) return { notModified: true, upserted: [], removed: [] };
 
     const next = new Map(listing.agents.map((agent) => [agent.name, agent]));

@@ -134,7 +134,10 @@ export async function createJarvis(config: Config, options: JarvisOptions = {}):
       return address;
     },
     stop() {
-      stopping ??= app.close();
+      stopping ??= (async () => {
+        await router.close();
+        await app.close();
+      })();
       return stopping;
     },
   };

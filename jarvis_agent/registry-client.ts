@@ -1,12 +1,13 @@
 /**
  * @module jarvis_agent/registry-client
  * Typed client of the service's `/registry` API, its types taken from the service's own schemas. Listing
- * is conditional (ETag), so the orchestrator polls for changes at the cost of a 304.
+ * is conditional (ETag); `changes` follows the change feed (long poll) instead of polling the list.
  */
 import type { Static } from 'typebox';
 import type {
   AgentListSchema,
   CapabilitiesUpdateSchema,
+  ChangesResponseSchema,
   EnabledStatusSchema,
   HealthResponseSchema,
   RegisteredResponseSchema,
@@ -33,6 +34,17 @@ export type RouteRequest = Static<typeof RouteRequestSchema>;
 export type RouteResponse = Static<typeof RouteResponseSchema>;
 export type RegistryExport = Static<typeof RegistryExportSchema>;
 export type ServiceHealth = Static<typeof HealthResponseSchema>;
+
+export type ChangePage = Static<typeof ChangesResponseSchema>;
+export type RegistryChange = ChangePage['changes'][number];
+
+export interface ChangesOptions {
+  since?: number;
+  limit?: number;
+  /** Seconds the service may hold the call waiting for a change (at most 30). */
+  waitSeconds?: number;
+  signal?: AbortSignal;
+}
 
 export interface ListAgentsOptions {
   enabledOnly?: boolean;
@@ -82,6 +94,25 @@ export class RegistryClient {
     const etag = response.headers.get('etag') ?? undefined;
     const list = response.body as AgentList;
     return { notModified: false, etag, agents: list.agents, total: list.total };
+  }
+
+  /**
+   * `GET /registry/changes`: the changes after `since` (none, and the current revision, without it). With
+   * `waitSeconds` the service holds the call until a change arrives; a `since` older than the kept changes is
+   * a `ServiceCallError` with code `history_expired` (reload the list).
+   */
+  async changes(options: ChangesOptions = {}): Promise<ChangePage> {
+    const wait = options.waitSeconds ?? 0;
+    const response = await this.http.request<ChangePage>({
+      call: `registry.changes(${options.since ?? ''})`,
+      method: 'GET',
+      path: '/registry/changes',
+      query: { since: options.since, limit: options.limit, wait: wait > 0 ? wait : undefined },
+      // The service answers a long poll after `wait` seconds at the latest.
+      timeoutMs: (wait + 10) * 1000,
+      ...(options.signal !== undefined && { signal: options.signal }),
+    });
+    return response.body;
   }
 
   /** `GET /registry/agents/{name}`; a missing agent is a `ServiceCallError` with code `agent_not_found`. */

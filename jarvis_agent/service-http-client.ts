@@ -46,6 +46,10 @@ export interface ServiceRequest {
   admin?: boolean;
   /** Statuses besides 2xx that are answers, not errors (e.g. 304 for a conditional GET). */
   accept?: readonly number[];
+  /** This call's per-attempt timeout (a long poll waits longer than the client's default). */
+  timeoutMs?: number;
+  /** Abandon the call (no retry) when this aborts. */
+  signal?: AbortSignal;
   /**
    * A status that, on a retry after an attempt that may have reached the service, means that attempt did
    * the work (404 for a DELETE): the call then succeeds with an empty body.
@@ -157,6 +161,7 @@ export class ServiceHttpClient {
     let mayHaveReached = false;
     for (let attempt = 1; ; attempt++) {
       const outcome = await this.attempt<T>(request, url, headers, payload);
+      if (request.signal?.aborted) throw request.signal.reason;
       if (!('failure' in outcome)) return { ...outcome, attempts: attempt };
       if (mayHaveReached && outcome.status !== undefined && outcome.status === request.doneOnRetry) {
         return {
@@ -176,7 +181,7 @@ export class ServiceHttpClient {
       if (!retryable || attempt >= this.maxAttempts) {
         throw this.error(request, url, outcome, attempt, idempotent || outcome.notSent);
       }
-      await sleep(this.backoff(attempt));
+      await sleep(this.backoff(attempt), undefined, request.signal ? { signal: request.signal } : undefined);
     }
   }
 
@@ -203,19 +208,21 @@ export class ServiceHttpClient {
     let status: number;
     let responseHeaders: Headers;
     let text: string;
+    const timeoutMs = request.timeoutMs ?? this.timeoutMs;
     try {
       // One signal for the whole attempt: a server that sends headers and then stalls times out too.
+      const timeout = AbortSignal.timeout(timeoutMs);
       const response = await fetch(url, {
         method: request.method,
         headers,
         ...(payload !== undefined && { body: payload }),
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: request.signal === undefined ? timeout : AbortSignal.any([timeout, request.signal]),
       });
       status = response.status;
       responseHeaders = response.headers;
       text = await response.text();
     } catch (error) {
-      return transportFailure(error, request.method, url, this.timeoutMs);
+      return transportFailure(error, request.method, url, timeoutMs);
     }
 
     const ok = (status >= 200 && status < 300) || (request.accept ?? []).includes(status);

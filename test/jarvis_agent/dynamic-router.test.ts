@@ -4,7 +4,7 @@
  * (changes picked up on refresh, 304s that change nothing, the cached list kept when the service goes away).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { DynamicRouter } from '../../jarvis_agent/dynamic-router.js';
 import { RegistryClient } from '../../jarvis_agent/registry-client.js';
 import { ServiceCallError, ServiceHttpClient } from '../../jarvis_agent/service-http-client.js';
@@ -16,11 +16,24 @@ function clients(url: string) {
   return { registry: new RegistryClient(http), sessions: new SessionClient(http) };
 }
 
+const routers: DynamicRouter[] = [];
+afterEach(async () => {
+  for (const router of routers.splice(0)) await router.close();
+});
+
+/** A router that polls the list (the feed-following ones are made in their own tests). */
 function dynamicRouter(
   registry: RegistryClient,
-  options: { refreshIntervalMs?: number; now?: () => number } = {},
+  options: { refreshIntervalMs?: number; now?: () => number; follow?: boolean } = {},
 ) {
-  return new DynamicRouter({ registry, refreshIntervalMs: 0, ...options });
+  const router = new DynamicRouter({ registry, refreshIntervalMs: 0, follow: false, ...options });
+  routers.push(router);
+  return router;
+}
+
+/** Resolve once the feed has delivered a page in which `predicate` holds for the router's records. */
+async function untilFeed(router: DynamicRouter, predicate: () => boolean): Promise<void> {
+  while (!predicate()) await router.nextFeedPage();
 }
 
 /** Waits for the service's router to have learned every change (its model is rebuilt in the background). */
@@ -122,6 +135,54 @@ describe('test_query_routing_with_session', () => {
       selected: [],
       follow_up: false,
     });
+  });
+});
+
+describe('DynamicRouter following the change feed', () => {
+  it('picks up registrations, updates and removals as they happen, without polling the list', async () => {
+    const service = await startService();
+    const { registry } = clients(service.url);
+    const router = dynamicRouter(registry, { follow: true, refreshIntervalMs: 3_600_000 });
+    await router.refresh();
+    expect(router.isFollowing).toBe(true);
+    expect([...router.records.keys()]).toEqual(['finops_agent', 'oxygen_agent', 'tickets_agent']);
+
+    await registry.registerAgent(HR_AGENT);
+    await untilFeed(router, () => router.records.has('hr_agent'));
+    await registry.setEnabled('tickets_agent', false);
+    await untilFeed(router, () => router.records.get('tickets_agent')?.enabled === false);
+    await registry.deleteAgent('hr_agent');
+    await untilFeed(router, () => !router.records.has('hr_agent'));
+    // The list was read once: everything after came from the feed.
+    await router.refreshIfDue();
+    expect(router.records.get('tickets_agent')?.enabled).toBe(false);
+  });
+
+  it('reloads the list when the feed moved past its revision (a restarted file-backed service), then follows on', async () => {
+    const first = await startService();
+    const port = new URL(first.url).port;
+    const dataDir = first.dataDir;
+    const { registry } = clients(first.url);
+    const router = dynamicRouter(registry, { follow: true, refreshIntervalMs: 3_600_000 });
+    await router.refresh();
+    await first.service.stop();
+    // The restarted service numbers its revisions from a new epoch: the router's revision is unknown there.
+    const second = await startService({ PORT: port }, dataDir);
+    await second.call('POST', '/registry/agents', { body: HR_AGENT });
+    await untilFeed(router, () => router.records.has('hr_agent'));
+    await second.call('DELETE', '/registry/agents/hr_agent');
+    await untilFeed(router, () => !router.records.has('hr_agent'));
+  });
+
+  it('stops following at once when closed', async () => {
+    const service = await startService();
+    const { registry } = clients(service.url);
+    const router = new DynamicRouter({ registry });
+    await router.refresh();
+    expect(router.isFollowing).toBe(true);
+    await router.close();
+    await service.call('POST', '/registry/agents', { body: HR_AGENT });
+    expect(router.records.has('hr_agent')).toBe(false);
   });
 });
 
