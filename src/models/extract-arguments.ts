@@ -30,6 +30,7 @@ export interface Extraction {
 /** Words after which a word such as "open" is a verb ("open a ticket"), not an enum value. */
 const ARTICLES = new Set(['a', 'an', 'new']);
 
+/** An own-property check guards the lookup: "constructor" must not find Object.prototype's member. */
 const ORDINALS: Readonly<Record<string, number>> = {
   first: 0,
   '1st': 0,
@@ -109,7 +110,7 @@ export function findOrdinal(query: string): number | undefined {
   const list = words(query);
   for (let i = 0; i < list.length; i++) {
     const word = list[i] as string;
-    const position = ORDINALS[word];
+    const position = Object.hasOwn(ORDINALS, word) ? ORDINALS[word] : undefined;
     if (position === undefined) continue;
     if (word === 'last' && /^(day|week|month|quarter|year|time|night)s?$/.test(list[i + 1] ?? '')) continue;
     return position;

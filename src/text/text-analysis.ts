@@ -35,20 +35,23 @@ const STOPWORDS = new Set(
   ).split(' '),
 );
 
-/** Irregular forms the suffix rules cannot reach, and a few everyday synonyms of the same idea. */
-const IRREGULAR: Readonly<Record<string, string>> = {
-  spent: 'spend',
-  paid: 'pay',
-  bought: 'buy',
-  children: 'child',
-  people: 'person',
-  growth: 'grow',
-  increase: 'grow',
-  increased: 'grow',
-  increases: 'grow',
-  increasing: 'grow',
-  rising: 'grow',
-};
+/**
+ * Irregular forms the suffix rules cannot reach, and a few everyday synonyms of the same idea. A Map, not an
+ * object: a word such as "constructor" or "toString" must not find Object.prototype's members.
+ */
+const IRREGULAR: ReadonlyMap<string, string> = new Map([
+  ['spent', 'spend'],
+  ['paid', 'pay'],
+  ['bought', 'buy'],
+  ['children', 'child'],
+  ['people', 'person'],
+  ['growth', 'grow'],
+  ['increase', 'grow'],
+  ['increased', 'grow'],
+  ['increases', 'grow'],
+  ['increasing', 'grow'],
+  ['rising', 'grow'],
+]);
 
 /** Lowercase words of `text` as written (letters and digits of any script; anything else separates). */
 export function words(text: string): string[] {
@@ -72,7 +75,7 @@ export function surfaceWords(text: string): string[] {
  */
 export function stem(word: string): string {
   let w = word.toLowerCase();
-  const irregular = IRREGULAR[w];
+  const irregular = IRREGULAR.get(w);
   if (irregular !== undefined) w = irregular;
   if (w.length <= 3 || /^\d+$/.test(w)) return w;
   if (w.endsWith('ies') && w.length > 4) w = `${w.slice(0, -3)}y`;

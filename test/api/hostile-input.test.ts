@@ -143,6 +143,26 @@ describe('inputs that were acknowledged and then lost the registry are refused w
     );
   });
 
+  it('words naming object internals in examples, capabilities and queries (once a crash at restart)', async () => {
+    const dir = tempDir();
+    const first = await startService({}, dir);
+    const updated = await first.call('PUT', '/registry/agents/tickets_agent/capabilities', {
+      body: {
+        capabilities: { domains: 'constructor', examples: ['constructor', 'show the toString valueOf'] },
+      },
+    });
+    expect(updated.status).toBe(200);
+    const routed = await first.call('POST', '/registry/route', {
+      body: { query: 'constructor hasOwnProperty' },
+    });
+    expect(routed.status).toBe(200);
+    await first.stop();
+    const second = await startService({}, dir);
+    expect((await second.call('GET', '/registry/agents/tickets_agent')).body.capabilities.domains).toBe(
+      'constructor',
+    );
+  });
+
   it('a user_id with an unpaired surrogate (it was silently altered)', async () => {
     const { call } = await startService();
     const refused = await call('POST', '/sessions', {

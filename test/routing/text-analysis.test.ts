@@ -138,3 +138,15 @@ describe('feature extractor', () => {
     expect(weighTerms(terms, null, new Float32Array(0), 1).ids).toEqual(terms.ids);
   });
 });
+
+describe('words that name object internals', () => {
+  it('are plain words to the stemmer and the tokenizer (once a crash at start-up)', async () => {
+    const { stem, tokenize } = await import('../../src/text/text-analysis.js');
+    for (const word of ['constructor', 'toString', 'valueOf', 'hasOwnProperty', '__proto__', 'prototype']) {
+      expect(typeof stem(word)).toBe('string');
+    }
+    expect(tokenize('the constructor toString of valueOf').every((token) => typeof token === 'string')).toBe(
+      true,
+    );
+  });
+});
