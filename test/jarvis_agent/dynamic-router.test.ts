@@ -274,6 +274,8 @@ describe('DynamicRouter', () => {
     const service = await startService();
     const { registry, sessions } = clients(service.url);
     await registry.registerAgent(HR_AGENT);
+    // Both answers from the same model: compare once the service has learned the new agent.
+    await waitUntilTrained(service, 4);
     const jarvis = dynamicRouter(registry);
     await jarvis.refresh();
     const sessionId = await sessions.createSession('alice');

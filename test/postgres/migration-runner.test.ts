@@ -151,10 +151,18 @@ describe.skipIf(!postgres.available)('PostgreSQL migrations', () => {
       { t: 'sessions' },
     ]);
     await opened.pool.end();
+    // A database a newer release migrated past this one's last migration is refused.
     const newer = await postgres.schema();
     const pool = new PostgresPool(newer);
-    await applyPostgresMigrations(pool, [notes, tags]);
+    const beyond = Array.from({ length: LATEST + 1 }, (_, i) =>
+      sqlMigration(i + 1, `step ${i + 1}`, `CREATE TABLE step_${i + 1} (id int)`),
+    );
+    await applyPostgresMigrations(pool, beyond);
     await pool.end();
-    await expectAppError(openPostgresDatabase(newer), 'database_unavailable', /has schema version 2/);
+    await expectAppError(
+      openPostgresDatabase(newer),
+      'database_unavailable',
+      new RegExp(`has schema version ${LATEST + 1}`),
+    );
   });
 });
