@@ -7,10 +7,14 @@ import path from 'node:path';
 import { DEMO_AGENTS, toRegistration } from '../jarvis_agent/mcp_agents/demo-agents.js';
 import { type App, createApp } from './api/app.js';
 import { httpOptions } from './api/base-app.js';
+import { RequestDrain } from './api/request-drain.js';
 import { recoveryWarnings } from './api/service-routes.js';
 import type { Config } from './config.js';
-import { AppError } from './errors.js';
+import { AppError, systemErrorCode } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
+import { instrumentRouter } from './metrics/instrumented-router.js';
+import { InstrumentedSessionStore } from './metrics/instrumented-session-store.js';
+import { ServiceMetrics } from './metrics/service-metrics.js';
 import { createDefaultModel } from './models/default-model.js';
 import { AgentFactoryResolver } from './registry/agent-factory-resolver.js';
 import type { RegisteredAgent } from './registry/agent-registry.js';
@@ -34,9 +38,14 @@ export interface Service {
   readonly sessions: SessionStore;
   readonly router: AgentRouter;
   readonly logger: Logger;
+  /** What `/metrics` serves. */
+  readonly metrics: ServiceMetrics;
   /** Listen on the configured host and port; resolves to the base URL. */
   start(): Promise<string>;
-  /** Stop accepting, finish in-flight requests, then release the registry and the database. Idempotent. */
+  /**
+   * Refuse new requests (readiness turns 503), let the requests in flight finish, stop listening, then
+   * release the registry and the database. Idempotent.
+   */
   stop(): Promise<void>;
 }
 
@@ -101,12 +110,28 @@ export async function createService(config: Config, options: ServiceOptions = {}
       router.close();
     });
 
+    const metrics = new ServiceMetrics();
+    metrics.watchRegistry(registry);
+    metrics.watchRouter(router);
+    const drain = new RequestDrain();
     const app = await createApp(
-      { registry, sessions, router, logger },
+      {
+        registry,
+        sessions: new InstrumentedSessionStore(sessions, metrics, {
+          agentLabel: (name) => (registry.get(name) === undefined ? 'unregistered' : name),
+        }),
+        router: instrumentRouter(router, metrics),
+        logger,
+        metrics,
+      },
       {
         adminToken: config.adminToken,
+        apiToken: config.apiToken,
+        readToken: config.readToken,
         corsOrigins: config.corsOrigins,
-        http: httpOptions(config, config.adminToken !== undefined),
+        // The Host check stays on until both registry changes and sessions need a token.
+        http: httpOptions(config, config.adminToken !== undefined && config.apiToken !== undefined),
+        drain,
       },
     );
     closers.push(() => app.close());
@@ -118,15 +143,16 @@ export async function createService(config: Config, options: ServiceOptions = {}
       sessions,
       router,
       logger,
+      metrics,
       async start() {
-        const address = await app.listen({ host: config.host, port: config.port });
+        const address = await listen(app, config);
         retention.start();
         closers.push(() => retention.stop());
         logSummary(logger, address, config, registry);
         return address;
       },
       stop() {
-        stopping ??= closeAll();
+        stopping ??= drain.drain().then(closeAll);
         return stopping;
       },
     };
@@ -145,6 +171,23 @@ export async function runService(config: Config): Promise<Service> {
   await service.start();
   shutdownOnSignals(service);
   return service;
+}
+
+/** Listen, saying plainly which port is taken and what to do about it. */
+async function listen(app: App, config: Config): Promise<string> {
+  try {
+    return await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    if (systemErrorCode(error) === 'EADDRINUSE') {
+      throw new AppError(
+        'config_error',
+        `Port ${config.port} on ${config.host} is already in use by another process: stop it (find it with ` +
+          `\`lsof -i :${config.port}\` or \`ss -ltnp 'sport = :${config.port}'\`), or set PORT to a free port`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
 }
 
 /** The demo agents are registered once, on the first start of an empty data directory. */
