@@ -52,6 +52,8 @@ export interface Service {
 export interface ServiceOptions {
   /** Defaults to a logger built from the config. */
   logger?: Logger;
+  /** The clock of the session store's timestamps (tests inject one); defaults to the system clock. */
+  sessionClock?: () => Date;
 }
 
 /** Open everything the config names and build the app. On failure, whatever was opened is closed again. */
@@ -89,6 +91,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
     const sessions = await SqliteSessionStore.open(path.join(config.dataDir, SESSIONS_DB), {
       synchronous: config.sqliteSynchronous,
       logger,
+      ...(options.sessionClock !== undefined && { now: options.sessionClock }),
     });
     closers.push(() => sessions.close());
     const retention = new SessionRetention({
