@@ -6,7 +6,7 @@
  * replica reaches another. Each figure sits next to its baseline, measured in the same run.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, open, rm } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,6 +15,8 @@ import pg from 'pg';
 import { loadConfig } from '../src/config.js';
 import { silentLogger } from '../src/logger.js';
 import { createService, type Service } from '../src/main.js';
+import type { AgentRecord } from '../src/registry/agent-record.js';
+import { FileStore } from '../src/registry/file-store.js';
 import { type BenchSuite, measureInterleaved, ms, type Report, ratio, stats } from './harness.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -229,12 +231,77 @@ async function propagation(backend: Backend, samples: number) {
   }
 }
 
+/**
+ * The seed's "save < 100 ms": one change to a 100-agent registry on the file store (judge, serialize, temp
+ * file, fsync, backup link, rename, directory fsync), next to a raw fsync'd write of the same file's bytes.
+ */
+async function saveAt100(report: Report) {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'bench-registry-save-'));
+  const store = new FileStore({ dataDir: dir });
+  await store.open();
+  await store.load();
+  const records = Array.from({ length: 100 }, (_, i) => agentRecord(i));
+  const versions = new Map<string, number>();
+  for (const change of await Promise.all(records.map((record) => store.insert(record)))) {
+    versions.set(change.agent_name, change.version);
+  }
+  const bytes = await readFile(store.path);
+  const rawFile = path.join(dir, 'raw.json');
+  const measured = await measureInterleaved(
+    {
+      save: async (i) => {
+        const record = { ...records[i % 100]!, tags: ['bench', `round-${i}`] };
+        const change = await store.update(record, versions.get(record.name)!);
+        versions.set(record.name, change.version);
+      },
+      raw: () => rawWrite(rawFile, bytes),
+    },
+    { iterations: 300 },
+  );
+  await store.close();
+  await rm(dir, { recursive: true, force: true });
+  const save = measured.save!;
+  const raw = measured.raw!;
+  report.section("Registry: one change to a 100-agent registry file (the seed's save scenario)");
+  report.text(
+    `FileStore.update of one record, sequential (no coalescing), ${(bytes.length / 1024).toFixed(0)} KiB file, ` +
+      'interleaved with a raw write (open, write, fsync, close) of the same bytes.',
+  );
+  report.table(
+    ['save median', 'save p99', 'raw median', 'raw p99', 'save/raw'],
+    [[ms(save.median), ms(save.p99), ms(raw.median), ms(raw.p99), ratio(save.median, raw.median)]],
+  );
+  report.scenario('save', {
+    median: save.median,
+    p99: save.p99,
+    how: 'FileStore.update of one record in a 100-agent registry (temp file, fsync, backup link, rename, directory fsync)',
+    anchor: { name: 'raw fsync’d write of the same bytes', median: raw.median, p99: raw.p99 },
+  });
+}
+
+function agentRecord(i: number): AgentRecord {
+  const at = '2026-11-23T00:00:00.000Z';
+  const { factory_params, capabilities, tags, ...rest } = registration(i);
+  return {
+    ...rest,
+    name: `agent_${i}`,
+    description: factory_params.description,
+    factory_params,
+    capabilities,
+    tags,
+    enabled: true,
+    registered_at: at,
+    updated_at: at,
+  };
+}
+
 const RANGES = [0, 500, 1500, 4500, 9500];
 const label = (from: number) => `${from.toLocaleString('en-US')}–${(from + CHUNK).toLocaleString('en-US')}`;
 
 export const suite: BenchSuite = {
   name: 'registry',
   async run(report) {
+    await saveAt100(report);
     report.section('Registry: registrations through the API as the registry grows (8 in flight)');
     report.text(
       `The real service in process (HTTP, factory import, router learning in the background), fresh store, ` +

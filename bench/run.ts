@@ -1,7 +1,8 @@
 /**
  * @module bench/run
- * `npm run bench [-- suite ...]`: runs the benchmark suites and writes `bench/results/REPORT.md`
- * (and `REPORT.json`). With suite names, runs only those.
+ * `npm run bench [-- suite ...]`: runs the benchmark suites. A full run writes `docs/PERFORMANCE.md` (and the
+ * numbers as `bench/results/REPORT.json`); with suite names it runs only those and writes
+ * `bench/results/REPORT-<suites>.md`, leaving the published report alone.
  */
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -28,9 +29,16 @@ for (const suite of suites) await suite.run(report);
 const out = path.join(here, 'results');
 await mkdir(out, { recursive: true });
 const suffix = selected.length === 0 ? '' : `-${selected.join('-')}`;
+const markdown =
+  selected.length === 0
+    ? path.join(here, '..', 'docs', 'PERFORMANCE.md')
+    : path.join(out, `REPORT${suffix}.md`);
 await writeFile(
-  path.join(out, `REPORT${suffix}.md`),
-  report.render('Agent Registry Service: benchmark report'),
+  markdown,
+  report.render(
+    'Agent Registry Service: performance',
+    suites.map((suite) => suite.name),
+  ),
 );
 await writeFile(path.join(out, `REPORT${suffix}.json`), `${JSON.stringify(report.data, null, 2)}\n`);
-console.log(`\nReport written to ${path.relative(process.cwd(), path.join(out, `REPORT${suffix}.md`))}`);
+console.log(`\nReport written to ${path.relative(process.cwd(), markdown)}`);

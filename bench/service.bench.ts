@@ -4,65 +4,17 @@
  * Fastify hello-world server measured in the same run: the list of 100 agents (full body, and the 304 a
  * polling client gets), a 1,000-message session, durable history appends, and routing.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { type BenchSuite, ratio } from './harness.js';
+import { freePort, json, SERVICE_BENCH_ENV, startProcess, stop, waitUntilUp } from './processes.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const DURATION_S = 8;
 const CONNECTIONS = 32;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** Plain `node`, no TypeScript loader: the service runs from `dist/` as `npm start` runs it (`prebench` builds). */
-function startProcess(args: string[], env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, args, {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-}
-
-/** Poll until `url` answers, so readiness does not depend on what the server logs. */
-async function waitUntilUp(child: ChildProcess, url: string): Promise<void> {
-  for (let attempt = 0; attempt < 300; attempt++) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode} before it was ready`);
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${url} did not answer within 30 s`);
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  child.kill('SIGTERM');
-  await new Promise((resolve) => child.once('close', resolve));
-}
-
-async function json(url: string, method: string, body?: unknown): Promise<unknown> {
-  const response = await fetch(url, {
-    method,
-    ...(body !== undefined && {
-      body: JSON.stringify(body),
-      headers: { 'content-type': 'application/json' },
-    }),
-  });
-  if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${await response.text()}`);
-  return response.json();
-}
 
 interface Load {
   name: string;
@@ -116,8 +68,7 @@ export const suite: BenchSuite = {
     const service = startProcess([path.join(here, '..', 'dist', 'src', 'cli.js'), 'serve'], {
       DATA_DIR: dataDir,
       PORT: String(servicePort),
-      LOG_LEVEL: 'warn',
-      LOG_FORMAT: 'json',
+      ...SERVICE_BENCH_ENV,
     });
     const base = `http://127.0.0.1:${servicePort}`;
     try {

@@ -217,6 +217,17 @@ export const suite: BenchSuite = {
         ],
       );
 
+      report.scenario('session_read', {
+        median: reads.ours!.median,
+        p99: reads.ours!.p99,
+        how: 'SqliteSessionStore.getSession of a 1,000-message session, in process',
+        anchor: {
+          name: 'ADK DatabaseSessionService.getSession',
+          median: reads.adk!.median,
+          p99: reads.adk!.p99,
+        },
+      });
+
       // The first workload has one write in flight: one commit, so one fsync, per append whatever the store.
       const concurrent = appendResults.slice(1).map((result) => (result.ours as { rate: number }).rate);
       const slowest = Math.min(...concurrent);

@@ -3,7 +3,9 @@
  * Jarvis, the orchestrator: `POST /chat` and `GET /health` on JARVIS_PORT, on top of the registry service at
  * REGISTRY_URL. The composition root of the orchestrator (`npm run jarvis` runs this file).
  */
+import { accessControl } from '../src/api/admin-auth.js';
 import { type BaseApp, createBaseApp, httpOptions } from '../src/api/base-app.js';
+import { RequestDrain } from '../src/api/request-drain.js';
 import { errorResponses } from '../src/api/schemas.js';
 import { type Config, loadConfig } from '../src/config.js';
 import { messageOf } from '../src/errors.js';
@@ -57,6 +59,9 @@ export async function createJarvis(config: Config, options: JarvisOptions = {}):
   );
   const http = new ServiceHttpClient({
     baseUrl: config.registryUrl,
+    // Jarvis reads the registry, routes and writes sessions; it never changes the registry.
+    apiToken: config.apiToken,
+    readToken: config.readToken,
     ...(options.serviceTimeoutMs !== undefined && { timeoutMs: options.serviceTimeoutMs }),
     ...(options.serviceMaxAttempts !== undefined && { maxAttempts: options.serviceMaxAttempts }),
   });
@@ -78,13 +83,22 @@ export async function createJarvis(config: Config, options: JarvisOptions = {}):
   });
   const chat = new ChatService({ sessions: new SessionClient(http), router, pool, logger });
 
-  const app = createBaseApp({ logger, bodyLimit: BODY_LIMIT, ...httpOptions(config, false) });
+  const drain = new RequestDrain();
+  const app = createBaseApp({
+    logger,
+    bodyLimit: BODY_LIMIT,
+    ...httpOptions(config, config.apiToken !== undefined),
+    drain,
+  });
+  const access = accessControl({ apiToken: config.apiToken });
   app.post(
     '/chat',
     {
+      // The chat reads and writes the user's sessions: the same token as the session API.
+      onRequest: access.api,
       schema: {
         body: ChatRequestSchema,
-        response: { 200: ChatResponseSchema, ...errorResponses(400, 404, 413, 415, 502, 504) },
+        response: { 200: ChatResponseSchema, ...errorResponses(400, 401, 404, 413, 415, 429, 502, 503, 504) },
       },
     },
     async (request) => chat.chat(request.body),
@@ -134,10 +148,10 @@ export async function createJarvis(config: Config, options: JarvisOptions = {}):
       return address;
     },
     stop() {
-      stopping ??= (async () => {
-        await router.close();
-        await app.close();
-      })();
+      stopping ??= router
+        .close()
+        .then(() => drain.drain())
+        .then(() => app.close());
       return stopping;
     },
   };

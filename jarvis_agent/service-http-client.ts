@@ -17,6 +17,10 @@ export interface ServiceHttpClientOptions {
   baseUrl: string;
   /** Sent as `Authorization: Bearer <token>` on admin calls only (REGISTRY_ADMIN_TOKEN). */
   adminToken?: string | undefined;
+  /** Sent on every `/sessions` call (REGISTRY_API_TOKEN). */
+  apiToken?: string | undefined;
+  /** Sent on registry reads and routing (REGISTRY_READ_TOKEN). */
+  readToken?: string | undefined;
   /** Each attempt is abandoned after this long (default 10 s). */
   timeoutMs?: number;
   /** Attempts per call, the first included (default 3). */
@@ -42,7 +46,10 @@ export interface ServiceRequest {
    * retried after a 5xx, a timeout or a lost connection. Defaults to every method but POST.
    */
   idempotent?: boolean;
-  /** Send the admin token. */
+  /**
+   * Send the admin token. Otherwise the call gets the API token under `/sessions` and the read token
+   * anywhere else: the admin token is never spread over reads.
+   */
   admin?: boolean;
   /** Statuses besides 2xx that are answers, not errors (e.g. 304 for a conditional GET). */
   accept?: readonly number[];
@@ -128,6 +135,8 @@ const MAX_BODY_IN_MESSAGE = 200;
 export class ServiceHttpClient {
   readonly baseUrl: string;
   private readonly adminToken: string | undefined;
+  private readonly apiToken: string | undefined;
+  private readonly readToken: string | undefined;
   private readonly timeoutMs: number;
   private readonly maxAttempts: number;
   private readonly backoffBaseMs: number;
@@ -137,6 +146,8 @@ export class ServiceHttpClient {
   constructor(options: ServiceHttpClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.adminToken = options.adminToken;
+    this.apiToken = options.apiToken;
+    this.readToken = options.readToken;
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.maxAttempts = Math.max(1, options.maxAttempts ?? 3);
     this.backoffBaseMs = options.backoffBaseMs ?? 100;
@@ -154,9 +165,8 @@ export class ServiceHttpClient {
       payload = JSON.stringify(request.body);
       headers['content-type'] = 'application/json';
     }
-    if (request.admin === true && this.adminToken !== undefined) {
-      headers.authorization = `Bearer ${this.adminToken}`;
-    }
+    const token = this.tokenFor(request);
+    if (token !== undefined) headers.authorization = `Bearer ${token}`;
 
     let mayHaveReached = false;
     for (let attempt = 1; ; attempt++) {
@@ -183,6 +193,13 @@ export class ServiceHttpClient {
       }
       await sleep(this.backoff(attempt), undefined, request.signal ? { signal: request.signal } : undefined);
     }
+  }
+
+  /** The token a call is sent with (see {@link ServiceRequest.admin}). */
+  private tokenFor(request: ServiceRequest): string | undefined {
+    if (request.admin === true) return this.adminToken;
+    if (request.path === '/sessions' || request.path.startsWith('/sessions/')) return this.apiToken;
+    return this.readToken;
   }
 
   /** Full jitter: a uniformly random delay up to the exponential bound, so clients do not retry in step. */

@@ -237,7 +237,11 @@ export async function main(
 ): Promise<number> {
   const config = loadConfig(env);
   const registry = new RegistryClient(
-    new ServiceHttpClient({ baseUrl: config.registryUrl, adminToken: config.adminToken }),
+    new ServiceHttpClient({
+      baseUrl: config.registryUrl,
+      adminToken: config.adminToken,
+      readToken: config.readToken,
+    }),
   );
   const result = await migrate({ registry });
   write(formatSummary(result));

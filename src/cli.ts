@@ -11,7 +11,7 @@ import { loadConfig } from './config.js';
 import { messageOf } from './errors.js';
 import { createLogger } from './logger.js';
 import { exportRegistry, initializeStorage, runService, SESSIONS_DB } from './main.js';
-import { moveToPostgres } from './postgres/move-to-postgres.js';
+import { moveToPostgres } from './move-to-postgres.js';
 import { FileStore } from './registry/file-store.js';
 import { applyRepair, describePlan, planRepair } from './registry/registry-repair.js';
 import { SERVICE_NAME, VERSION } from './version.js';

@@ -18,14 +18,22 @@ export type SqliteSynchronous = (typeof SQLITE_SYNCHRONOUS_MODES)[number];
 export interface Config {
   /** Service port (`PORT`, default 8003). */
   readonly port: number;
-  /** Bind address (`HOST`, default 127.0.0.1); a non-loopback address needs `adminToken`. */
+  /** Bind address (`HOST`, default 127.0.0.1); a non-loopback address needs `adminToken` and `apiToken`. */
   readonly host: string;
   /** Absolute path of the data directory (`DATA_DIR`, default ./data). */
   readonly dataDir: string;
   /** `postgres://…` URL (`DATABASE_URL`); unset means the embedded file and SQLite backends. */
   readonly databaseUrl: string | undefined;
-  /** Bearer token required by mutating registry calls (`REGISTRY_ADMIN_TOKEN`). */
+  /** Bearer token required by mutating registry calls (`REGISTRY_ADMIN_TOKEN`); it also grants reads. */
   readonly adminToken: string | undefined;
+  /** Bearer token required by every `/sessions` call and by Jarvis's `/chat` when set (`REGISTRY_API_TOKEN`). */
+  readonly apiToken: string | undefined;
+  /** When set, registry reads, routing and `/metrics` need it or the admin token (`REGISTRY_READ_TOKEN`). */
+  readonly readToken: string | undefined;
+  /** Mutating calls (registry, sessions, `/chat`) one client may make per minute (`RATE_LIMIT_WRITES_PER_MINUTE`; 0: no limit). */
+  readonly rateLimitWritesPerMinute: number;
+  /** Routing calls one client may make per minute (`RATE_LIMIT_ROUTING_PER_MINUTE`; 0: no limit). */
+  readonly rateLimitRoutingPerMinute: number;
   /** Absolute directories factory modules may be loaded from (`AGENT_FACTORY_ROOTS`). */
   readonly agentFactoryRoots: readonly string[];
   /** Installed packages factories may be imported from by bare name (`AGENT_FACTORY_PACKAGES`). */
@@ -73,6 +81,12 @@ export const DEFAULT_AGENT_FACTORY_ROOT = fileURLToPath(
   new URL('../jarvis_agent/mcp_agents', import.meta.url),
 );
 
+/**
+ * Per client (address) and minute: generous enough for an orchestrator that writes for many users at once
+ * (every session write of Jarvis comes from one address), low enough to stop a runaway loop.
+ */
+export const DEFAULT_RATE_LIMITS = { writesPerMinute: 6000, routingPerMinute: 12_000 } as const;
+
 /** Roots are separated like PATH entries (`:` here), or by commas. */
 const ROOT_SEPARATOR = new RegExp(`[,${path.delimiter}]`);
 
@@ -96,13 +110,29 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
 
   const port = read.port('PORT', 8003);
   const host = read.string('HOST', '127.0.0.1');
-  const adminToken = read.optionalString('REGISTRY_ADMIN_TOKEN');
-  if (adminToken !== undefined && adminToken.length < 16) {
-    problems.push('REGISTRY_ADMIN_TOKEN must be at least 16 characters long (use a random secret)');
+  const adminToken = read.token('REGISTRY_ADMIN_TOKEN');
+  const apiToken = read.token('REGISTRY_API_TOKEN');
+  const readToken = read.token('REGISTRY_READ_TOKEN');
+  const tokens = {
+    REGISTRY_ADMIN_TOKEN: adminToken,
+    REGISTRY_API_TOKEN: apiToken,
+    REGISTRY_READ_TOKEN: readToken,
+  };
+  const named = Object.entries(tokens).filter(([, token]) => token !== undefined);
+  for (const [index, [name, token]] of named.entries()) {
+    const same = named.slice(index + 1).find(([, other]) => other === token);
+    // Each token grants different powers: one secret for two of them would give the weaker one both.
+    if (same !== undefined) problems.push(`${name} and ${same[0]} must be different secrets`);
   }
-  if (!isLoopbackHost(host) && adminToken === undefined) {
+  if (!isLoopbackHost(host) && (adminToken === undefined || apiToken === undefined)) {
+    const missing = [adminToken, apiToken].every((token) => token === undefined)
+      ? 'REGISTRY_ADMIN_TOKEN and REGISTRY_API_TOKEN'
+      : adminToken === undefined
+        ? 'REGISTRY_ADMIN_TOKEN (REGISTRY_API_TOKEN is set)'
+        : 'REGISTRY_API_TOKEN (REGISTRY_ADMIN_TOKEN is set)';
     problems.push(
-      `HOST=${host} is not a loopback address: set REGISTRY_ADMIN_TOKEN so that mutating calls are authenticated, or bind 127.0.0.1`,
+      `HOST=${host} is not a loopback address: set ${missing} so that registry changes and sessions are ` +
+        'authenticated (both are needed off loopback), or bind 127.0.0.1',
     );
   }
   const databaseUrl = read.optionalString('DATABASE_URL');
@@ -124,6 +154,20 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     dataDir: path.resolve(cwd, read.string('DATA_DIR', './data')),
     databaseUrl,
     adminToken,
+    apiToken,
+    readToken,
+    rateLimitWritesPerMinute: read.number(
+      'RATE_LIMIT_WRITES_PER_MINUTE',
+      DEFAULT_RATE_LIMITS.writesPerMinute,
+      { min: 0 },
+      'whole number',
+    ),
+    rateLimitRoutingPerMinute: read.number(
+      'RATE_LIMIT_ROUTING_PER_MINUTE',
+      DEFAULT_RATE_LIMITS.routingPerMinute,
+      { min: 0 },
+      'whole number',
+    ),
     agentFactoryRoots: read
       .list('AGENT_FACTORY_ROOTS', [DEFAULT_AGENT_FACTORY_ROOT], ROOT_SEPARATOR)
       .map((root) => path.resolve(cwd, root)),
@@ -201,6 +245,15 @@ class EnvReader {
   optionalString(name: string): string | undefined {
     const value = this.env[name]?.trim();
     return value === undefined || value === '' ? undefined : value;
+  }
+
+  /** A bearer token: unset, or at least 16 characters. Its value never appears in a problem. */
+  token(name: string): string | undefined {
+    const value = this.optionalString(name);
+    if (value !== undefined && value.length < 16) {
+      this.problems.push(`${name} must be at least 16 characters long (use a random secret)`);
+    }
+    return value;
   }
 
   string(name: string, fallback: string): string {

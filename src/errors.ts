@@ -22,12 +22,14 @@ export const ERROR_STATUS = {
   misdirected_request: 421,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  rate_limited: 429,
   internal_error: 500,
   config_error: 500,
   data_dir_locked: 500,
   upstream_error: 502,
   storage_error: 503,
   database_unavailable: 503,
+  shutting_down: 503,
   timeout: 504,
 } as const satisfies Record<string, number>;
 

@@ -20,7 +20,17 @@ export function createLogger(options: LoggerOptions): Logger {
     level: options.level,
     base: { service: 'agent-registry' },
     timestamp: pino.stdTimeFunctions.isoTime,
-    redact: { paths: ['req.headers.authorization', 'headers.authorization'], censor: '[redacted]' },
+    // Bearer tokens never reach a log line, wherever a logged object carries the header.
+    redact: {
+      paths: [
+        'authorization',
+        'headers.authorization',
+        '*.authorization',
+        '*.headers.authorization',
+        '*.*.headers.authorization',
+      ],
+      censor: '[redacted]',
+    },
   };
   if (options.destination !== undefined) return pino(base, options.destination);
   if (options.format === 'pretty') {

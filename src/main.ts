@@ -8,9 +8,14 @@ import path from 'node:path';
 import { DEMO_AGENTS, toRegistration } from '../jarvis_agent/mcp_agents/demo-agents.js';
 import { type App, createApp } from './api/app.js';
 import { httpOptions } from './api/base-app.js';
+import { RequestDrain } from './api/request-drain.js';
 import { recoveryWarnings } from './api/service-routes.js';
 import type { Config } from './config.js';
+import { AppError, systemErrorCode } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
+import { instrumentRouter } from './metrics/instrumented-router.js';
+import { InstrumentedSessionStore } from './metrics/instrumented-session-store.js';
+import { ServiceMetrics } from './metrics/service-metrics.js';
 import { createDefaultModel } from './models/default-model.js';
 import { initializePostgres, openPostgresDatabase } from './postgres/postgres-database.js';
 import { describePostgresUrl, PostgresPool } from './postgres/postgres-pool.js';
@@ -42,15 +47,22 @@ export interface Service {
   readonly sessions: SessionStore;
   readonly router: AgentRouter;
   readonly logger: Logger;
+  /** What `/metrics` serves. */
+  readonly metrics: ServiceMetrics;
   /** Listen on the configured host and port; resolves to the base URL. */
   start(): Promise<string>;
-  /** Stop accepting, finish in-flight requests, then release the registry and the database. Idempotent. */
+  /**
+   * Refuse new requests (readiness turns 503), answer long polls at once, let the requests in flight finish,
+   * stop listening, then release the registry and the database. Idempotent.
+   */
   stop(): Promise<void>;
 }
 
 export interface ServiceOptions {
   /** Defaults to a logger built from the config. */
   logger?: Logger;
+  /** The clock of the session store's timestamps (tests inject one); defaults to the system clock. */
+  sessionClock?: () => Date;
 }
 
 /** Open everything the config names and build the app. On failure, whatever was opened is closed again. */
@@ -64,7 +76,8 @@ export async function createService(config: Config, options: ServiceOptions = {}
   };
 
   try {
-    const stores = await openStores(config, logger, closers);
+    const metrics = new ServiceMetrics();
+    const stores = await openStores(config, logger, closers, metrics, options.sessionClock);
     const resolver = new AgentFactoryResolver({
       roots: config.agentFactoryRoots,
       allowedPackages: config.agentFactoryPackages,
@@ -97,17 +110,30 @@ export async function createService(config: Config, options: ServiceOptions = {}
       router.close();
     });
 
+    metrics.watchRegistry(registry);
+    metrics.watchRouter(router);
+    const drain = new RequestDrain();
     const app = await createApp(
-      { registry, sessions, router, logger },
+      {
+        registry,
+        sessions: new InstrumentedSessionStore(sessions, metrics, {
+          agentLabel: (name) => (registry.get(name) === undefined ? 'unregistered' : name),
+        }),
+        router: instrumentRouter(router, metrics),
+        logger,
+        metrics,
+      },
       {
         adminToken: config.adminToken,
+        apiToken: config.apiToken,
+        readToken: config.readToken,
         corsOrigins: config.corsOrigins,
-        http: httpOptions(config, config.adminToken !== undefined),
+        // The Host check stays on until both registry changes and sessions need a token.
+        http: httpOptions(config, config.adminToken !== undefined && config.apiToken !== undefined),
+        drain,
       },
     );
     closers.push(() => app.close());
-    // Before the app waits for in-flight requests: long polls of the change feed answer at once.
-    closers.push(async () => registry.stopWaiting());
 
     let stopping: Promise<void> | undefined;
     return {
@@ -116,15 +142,18 @@ export async function createService(config: Config, options: ServiceOptions = {}
       sessions,
       router,
       logger,
+      metrics,
       async start() {
-        const address = await app.listen({ host: config.host, port: config.port });
+        const address = await listen(app, config);
         retention.start();
         closers.push(() => retention.stop());
         logSummary(logger, address, config, registry);
         return address;
       },
       stop() {
-        stopping ??= closeAll();
+        // Long polls of the change feed answer at once, so the drain waits only for real work.
+        registry.stopWaiting();
+        stopping ??= drain.drain().then(closeAll);
         return stopping;
       },
     };
@@ -158,14 +187,18 @@ async function openStores(
   config: Config,
   logger: Logger,
   closers: (() => Promise<void>)[],
+  metrics: ServiceMetrics,
+  sessionClock: (() => Date) | undefined,
 ): Promise<OpenedStores> {
   const url = config.databaseUrl;
+  const clock = sessionClock === undefined ? {} : { now: sessionClock };
   if (url !== undefined) {
     const { pool } = await openPostgresDatabase(url, { logger });
     closers.push(() => pool.end());
+    metrics.watchPostgresPool('main', pool);
     return {
       registry: new PostgresRegistryStore(pool, { url, logger }),
-      openSessions: () => PostgresSessionStore.open(pool),
+      openSessions: () => PostgresSessionStore.open(pool, clock),
     };
   }
   return {
@@ -174,8 +207,26 @@ async function openStores(
       SqliteSessionStore.open(path.join(config.dataDir, SESSIONS_DB), {
         synchronous: config.sqliteSynchronous,
         logger,
+        ...clock,
       }),
   };
+}
+
+/** Listen, saying plainly which port is taken and what to do about it. */
+async function listen(app: App, config: Config): Promise<string> {
+  try {
+    return await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    if (systemErrorCode(error) === 'EADDRINUSE') {
+      throw new AppError(
+        'config_error',
+        `Port ${config.port} on ${config.host} is already in use by another process: stop it (find it with ` +
+          `\`lsof -i :${config.port}\` or \`ss -ltnp 'sport = :${config.port}'\`), or set PORT to a free port`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
 }
 
 /**

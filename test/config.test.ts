@@ -25,6 +25,10 @@ describe('loadConfig', () => {
       dataDir: '/srv/app/data',
       databaseUrl: undefined,
       adminToken: undefined,
+      apiToken: undefined,
+      readToken: undefined,
+      rateLimitWritesPerMinute: 6000,
+      rateLimitRoutingPerMinute: 12_000,
       agentFactoryRoots: [DEFAULT_AGENT_FACTORY_ROOT],
       agentFactoryPackages: [],
       corsOrigins: [],
@@ -57,6 +61,10 @@ describe('loadConfig', () => {
       DATA_DIR: 'var/registry',
       DATABASE_URL: 'postgres://db/registry',
       REGISTRY_ADMIN_TOKEN: 'a-long-random-secret',
+      REGISTRY_API_TOKEN: 'another-long-random-secret',
+      REGISTRY_READ_TOKEN: 'a-third-long-random-secret',
+      RATE_LIMIT_WRITES_PER_MINUTE: '120',
+      RATE_LIMIT_ROUTING_PER_MINUTE: '0',
       AGENT_FACTORY_ROOTS: `agents${path.delimiter}/opt/agents, more`,
       AGENT_FACTORY_PACKAGES: '@acme/agents, team-agents',
       CORS_ORIGINS: 'https://admin.example.com,http://localhost:5173',
@@ -80,6 +88,11 @@ describe('loadConfig', () => {
       port: 9000,
       host: '0.0.0.0',
       dataDir: '/srv/app/var/registry',
+      adminToken: 'a-long-random-secret',
+      apiToken: 'another-long-random-secret',
+      readToken: 'a-third-long-random-secret',
+      rateLimitWritesPerMinute: 120,
+      rateLimitRoutingPerMinute: 0,
       databaseUrl: 'postgres://db/registry',
       agentFactoryRoots: ['/srv/app/agents', '/opt/agents', '/srv/app/more'],
       agentFactoryPackages: ['@acme/agents', 'team-agents'],
@@ -108,6 +121,8 @@ describe('loadConfig', () => {
       CORS_ORIGINS: 'not an origin',
       HTTP_MAX_CONNECTIONS: '1.5',
       ROUTER_MIN_CONFIDENCE: '1.5',
+      RATE_LIMIT_WRITES_PER_MINUTE: '-5',
+      RATE_LIMIT_ROUTING_PER_MINUTE: 'lots',
     });
     expect([...found].sort()).toEqual(
       [
@@ -121,6 +136,8 @@ describe('loadConfig', () => {
         'LOG_LEVEL="verbose" must be one of fatal, error, warn, info, debug, trace, silent',
         'HTTP_MAX_CONNECTIONS="1.5" must be a whole number >= 1 and <= 1000000',
         'ROUTER_MIN_CONFIDENCE="1.5" must be a number >= 0 and <= 1',
+        'RATE_LIMIT_WRITES_PER_MINUTE="-5" must be a whole number >= 0',
+        'RATE_LIMIT_ROUTING_PER_MINUTE="lots" must be a whole number >= 0',
       ].sort(),
     );
     expect(problems({ HTTP_REQUEST_TIMEOUT_MS: '1000', HTTP_HEADERS_TIMEOUT_MS: '2000' })).toEqual([
@@ -128,14 +145,39 @@ describe('loadConfig', () => {
     ]);
   });
 
-  it('refuses a non-loopback HOST without an admin token, and a short token', () => {
-    expect(problems({ HOST: '0.0.0.0' })[0]).toMatch(
-      /HOST=0.0.0.0 is not a loopback address: set REGISTRY_ADMIN_TOKEN/,
+  it('refuses a non-loopback HOST without both the admin and the API token, and short tokens', () => {
+    const admin = 'an-admin-secret-0123456789';
+    const api = 'an-api-secret-0123456789';
+    expect(problems({ HOST: '0.0.0.0' })).toEqual([
+      'HOST=0.0.0.0 is not a loopback address: set REGISTRY_ADMIN_TOKEN and REGISTRY_API_TOKEN so that ' +
+        'registry changes and sessions are authenticated (both are needed off loopback), or bind 127.0.0.1',
+    ]);
+    expect(problems({ HOST: '10.0.0.5', REGISTRY_ADMIN_TOKEN: admin })[0]).toMatch(
+      /^HOST=10\.0\.0\.5 is not a loopback address: set REGISTRY_API_TOKEN \(REGISTRY_ADMIN_TOKEN is set\)/,
     );
-    expect(problems({ REGISTRY_ADMIN_TOKEN: 'short' })).toEqual([
+    expect(problems({ HOST: '::', REGISTRY_API_TOKEN: api })[0]).toMatch(
+      /^HOST=:: is not a loopback address: set REGISTRY_ADMIN_TOKEN \(REGISTRY_API_TOKEN is set\)/,
+    );
+    expect(load({ HOST: '0.0.0.0', REGISTRY_ADMIN_TOKEN: admin, REGISTRY_API_TOKEN: api }).host).toBe(
+      '0.0.0.0',
+    );
+    expect(
+      problems({ REGISTRY_ADMIN_TOKEN: 'short', REGISTRY_API_TOKEN: 'tiny', REGISTRY_READ_TOKEN: 'x' }),
+    ).toEqual([
       'REGISTRY_ADMIN_TOKEN must be at least 16 characters long (use a random secret)',
+      'REGISTRY_API_TOKEN must be at least 16 characters long (use a random secret)',
+      'REGISTRY_READ_TOKEN must be at least 16 characters long (use a random secret)',
     ]);
     expect(load({ HOST: 'localhost' }).host).toBe('localhost');
+  });
+
+  it('refuses one secret for two tokens, without printing it', () => {
+    const found = problems({
+      REGISTRY_ADMIN_TOKEN: 'the-same-secret-0123',
+      REGISTRY_READ_TOKEN: 'the-same-secret-0123',
+    });
+    expect(found).toEqual(['REGISTRY_ADMIN_TOKEN and REGISTRY_READ_TOKEN must be different secrets']);
+    expect(found.join('')).not.toContain('the-same-secret');
   });
 
   it('the error message lists the problems for the operator', () => {

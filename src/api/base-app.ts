@@ -13,6 +13,8 @@ import { AppError, messageOf } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { parseJsonSafely, UnsafeJsonError } from '../safe-json.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
+import { type RateLimits, rateLimitHook } from './rate-limit.js';
+import type { RequestDrain } from './request-drain.js';
 
 export interface BaseAppOptions {
   logger: Logger;
@@ -29,6 +31,10 @@ export interface BaseAppOptions {
    * in on: a token-less service on loopback is then out of reach of DNS-rebinding pages.
    */
   hostCheck?: { boundHost: string };
+  /** Per-client budgets for changes and routing (`429 rate_limited` beyond them); none when unset. */
+  rateLimits?: RateLimits;
+  /** Counts requests in flight and refuses new ones once draining (graceful shutdown). */
+  drain?: RequestDrain;
 }
 
 /**
@@ -36,13 +42,28 @@ export interface BaseAppOptions {
  * DNS-rebinding pages from driving the server through a victim's browser.
  */
 export function httpOptions(
-  config: Pick<Config, 'host' | 'httpRequestTimeoutMs' | 'httpHeadersTimeoutMs' | 'httpMaxConnections'>,
+  config: Pick<
+    Config,
+    | 'host'
+    | 'httpRequestTimeoutMs'
+    | 'httpHeadersTimeoutMs'
+    | 'httpMaxConnections'
+    | 'rateLimitWritesPerMinute'
+    | 'rateLimitRoutingPerMinute'
+  >,
   tokenRequired: boolean,
-): Pick<BaseAppOptions, 'requestTimeoutMs' | 'headersTimeoutMs' | 'maxConnections' | 'hostCheck'> {
+): Pick<
+  BaseAppOptions,
+  'requestTimeoutMs' | 'headersTimeoutMs' | 'maxConnections' | 'hostCheck' | 'rateLimits'
+> {
   return {
     requestTimeoutMs: config.httpRequestTimeoutMs,
     headersTimeoutMs: config.httpHeadersTimeoutMs,
     maxConnections: config.httpMaxConnections,
+    rateLimits: {
+      writesPerMinute: config.rateLimitWritesPerMinute,
+      routingPerMinute: config.rateLimitRoutingPerMinute,
+    },
     ...(isLoopbackHost(config.host) && !tokenRequired && { hostCheck: { boundHost: config.host } }),
   };
 }
@@ -74,6 +95,8 @@ export function createBaseApp(options: BaseAppOptions) {
     },
     logController: new LogController({ requestIdLogLabel: 'request_id' }),
     routerOptions: { ignoreTrailingSlash: true },
+    // Requests that arrive while closing are refused by the drain hook below, in the service's error shape.
+    return503OnClosing: options.drain === undefined,
     // Errors raised before routing (a URL that is not valid percent-encoding) get the same handler...
     frameworkErrors: (error, request, reply) => errorHandler(error, request, reply),
     // ...and so do requests Node cannot even parse (bad framing, a body shorter than its Content-Length).
@@ -106,6 +129,11 @@ export function createBaseApp(options: BaseAppOptions) {
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
+  const { drain } = options;
+  if (drain !== undefined) {
+    drain.attach(app.server);
+    app.addHook('onRequest', drain.refuseWhileDraining());
+  }
   const { hostCheck } = options;
   if (hostCheck !== undefined) {
     app.addHook('onRequest', async (request) => {
@@ -119,6 +147,7 @@ export function createBaseApp(options: BaseAppOptions) {
       }
     });
   }
+  if (options.rateLimits !== undefined) app.addHook('onRequest', rateLimitHook(options.rateLimits));
   app.addHook('onSend', async (request: FastifyRequest, reply, payload) => {
     void reply.header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer');
     if (!request.url.startsWith('/docs')) void reply.header('x-frame-options', 'DENY');

@@ -1,7 +1,8 @@
 /**
  * @module api/registry-routes
  * `/registry`: list, read, register, update, enable/disable, delete and export agents, and route a query.
- * Mutating calls need the admin token when one is configured; reads and routing stay open.
+ * Mutating calls need the admin token when one is configured; every other route (reads, routing) needs the
+ * read token when one is set, a guard app.ts adds to each route of this plugin.
  */
 import { gzipSync } from 'node:zlib';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';

@@ -353,3 +353,16 @@ export const HealthResponseSchema = Type.Object(
 export function errorResponses(...statuses: number[]) {
   return Object.fromEntries(statuses.map((status) => [status, ErrorResponseSchema]));
 }
+
+export const ReadinessResponseSchema = Type.Object(
+  {
+    status: Type.Union([Type.Literal('ready'), Type.Literal('not_ready')]),
+    reasons: Type.Optional(
+      Type.Array(Type.String(), { description: 'Why the service cannot take traffic now.' }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    examples: [{ status: 'ready' }, { status: 'not_ready', reasons: ['the service is shutting down'] }],
+  },
+);

@@ -1,7 +1,8 @@
 /**
  * @module api/service-routes
- * `/` (what this service is and where its docs are) and `/health` (registry and database state; 503 when
- * the database cannot be used, so orchestrators restart or stop routing to this replica).
+ * `/` (what this service is and where its docs are), `/health` (liveness: registry and database state; 503
+ * when the database cannot be used) and `/health/ready` (readiness: 503 while a store is unusable or the
+ * service is shutting down, so load balancers stop sending it traffic).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AgentRegistry } from '../registry/agent-registry.js';
@@ -9,7 +10,7 @@ import type { RecoveryEvent } from '../registry/registry-store.js';
 import type { QuarantineReport } from '../sessions/database-quarantine.js';
 import type { SessionStore } from '../sessions/session-store.js';
 import { SERVICE_NAME, VERSION } from '../version.js';
-import { HealthResponseSchema, RootResponseSchema } from './schemas.js';
+import { HealthResponseSchema, ReadinessResponseSchema, RootResponseSchema } from './schemas.js';
 import type { QueryRouter } from './services.js';
 
 export interface ServiceRoutesOptions {
@@ -17,6 +18,8 @@ export interface ServiceRoutesOptions {
   sessions: SessionStore;
   router: QueryRouter;
   startedAt: Date;
+  /** True once graceful shutdown has begun (readiness then answers 503). */
+  shuttingDown?: () => boolean;
 }
 
 export const serviceRoutes: FastifyPluginAsyncTypebox<ServiceRoutesOptions> = async (app, options) => {
@@ -87,6 +90,38 @@ export const serviceRoutes: FastifyPluginAsyncTypebox<ServiceRoutesOptions> = as
         },
         stores: { registry: registryStore, sessions: sessionStore },
       });
+    },
+  );
+
+  app.get(
+    '/health/ready',
+    {
+      schema: {
+        tags: ['service'],
+        summary: 'Readiness',
+        description:
+          'Whether this replica can take traffic: 200 `ready`, or 503 `not_ready` with the reasons while the ' +
+          'session database or the registry store is unusable, or while the service is shutting down ' +
+          '(requests in flight still finish; new ones are refused).',
+        response: { 200: ReadinessResponseSchema, 503: ReadinessResponseSchema },
+      },
+    },
+    async (_request, reply) => {
+      const reasons: string[] = [];
+      if (options.shuttingDown?.() === true) reasons.push('the service is shutting down');
+      const database = await sessions.health();
+      if (database.status !== 'ok') {
+        reasons.push(`the session database is unavailable: ${database.error ?? 'no reason given'}`);
+      }
+      // A store that reports a status of its own (not every backend does) is asked too.
+      const store: Record<string, unknown> = { ...registry.storeHealth() };
+      if (store.status !== undefined && store.status !== 'ok') {
+        reasons.push(
+          `the registry store is ${String(store.status)}${store.error ? `: ${String(store.error)}` : ''}`,
+        );
+      }
+      if (reasons.length > 0) return reply.code(503).send({ status: 'not_ready' as const, reasons });
+      return { status: 'ready' as const };
     },
   );
 };

@@ -3,10 +3,12 @@
  * What the HTTP layer needs, as interfaces; `main.ts` chooses the implementations.
  */
 import type { Logger } from '../logger.js';
+import type { ServiceMetrics } from '../metrics/service-metrics.js';
 import type { AgentRegistry } from '../registry/agent-registry.js';
 import type { SessionContext } from '../sessions/session-record.js';
 import type { SessionStore } from '../sessions/session-store.js';
 import type { httpOptions } from './base-app.js';
+import type { RequestDrain } from './request-drain.js';
 
 export interface RouteOptions {
   topK?: number;
@@ -45,11 +47,19 @@ export interface AppServices {
   sessions: SessionStore;
   router: QueryRouter;
   logger: Logger;
+  /** Serve `/metrics` and count requests; without it there is no metrics endpoint. */
+  metrics?: ServiceMetrics;
 }
 
 export interface AppOptions {
   /** Bearer token for mutating registry calls (REGISTRY_ADMIN_TOKEN). */
   adminToken?: string | undefined;
+  /** Bearer token for every `/sessions` call (REGISTRY_API_TOKEN). */
+  apiToken?: string | undefined;
+  /** Bearer token for registry reads, routing and `/metrics` (REGISTRY_READ_TOKEN); the admin token also works. */
+  readToken?: string | undefined;
+  /** Graceful shutdown: counts requests in flight, refuses new ones once draining, flips readiness. */
+  drain?: RequestDrain;
   /** Origins allowed by CORS; empty means none. */
   corsOrigins?: readonly string[];
   /** Maximum request body in bytes (default 1 MiB). */

@@ -55,6 +55,11 @@ export class SessionRetention {
     this.tick();
   }
 
+  /** Resolves once the run in progress, if any, has finished (and the next interval may start one). */
+  async idle(): Promise<void> {
+    await this.running;
+  }
+
   /** Stop the timer and wait for a run in progress. */
   async stop(): Promise<void> {
     clearInterval(this.timer);

@@ -321,8 +321,16 @@ describe('the HTTP edge', () => {
     expect(await send(`LOCALHOST:${port}`)).toMatchObject({ status: 200 });
   });
 
-  it('does not check Host when a token guards the mutations (a proxy may use any name)', async () => {
-    const service = await startService({ REGISTRY_ADMIN_TOKEN: 'test-admin-token-0123456789' });
+  it('does not check Host when tokens guard the mutations and the sessions (a proxy may use any name)', async () => {
+    const adminOnly = await startService({ REGISTRY_ADMIN_TOKEN: 'test-admin-token-0123456789' });
+    // Sessions are still open without the API token: the rebinding protection stays.
+    expect(
+      await rawStatus(adminOnly.url, 'GET /registry/agents', 'registry.example.com', undefined),
+    ).toMatchObject({ status: 421 });
+    const service = await startService({
+      REGISTRY_ADMIN_TOKEN: 'test-admin-token-0123456789',
+      REGISTRY_API_TOKEN: 'test-api-token-0123456789',
+    });
     expect(
       await rawStatus(service.url, 'GET /registry/agents', 'registry.example.com', undefined),
     ).toMatchObject({

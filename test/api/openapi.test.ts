@@ -5,6 +5,8 @@ import { startService } from '../support/service.js';
 const CONTRACT_ROUTES = [
   'get /',
   'get /health',
+  'get /health/ready',
+  'get /metrics',
   'get /registry/agents',
   'post /registry/agents',
   'get /registry/agents/{agent_name}',
@@ -77,7 +79,11 @@ describe('OpenAPI document', () => {
     expect(body.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
     expect(paths['/registry/agents']?.post?.security).toEqual([{ bearerAuth: [] }]);
     expect(paths['/registry/agents/{agent_name}']?.delete?.security).toEqual([{ bearerAuth: [] }]);
-    expect(paths['/registry/agents']?.get?.security).toBeUndefined();
+    // Reads take the read token or the admin token; sessions the API token; service routes none.
+    expect(paths['/registry/agents']?.get?.security).toEqual([{ readToken: [] }, { bearerAuth: [] }]);
+    expect(paths['/registry/route']?.post?.security).toEqual([{ readToken: [] }, { bearerAuth: [] }]);
+    expect(paths['/sessions/{session_id}']?.get?.security).toEqual([{ apiToken: [] }]);
+    expect(paths['/health']?.get?.security).toBeUndefined();
   });
 });
 

@@ -1,4 +1,5 @@
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { exited, lines, spawnTs } from '../support/child-process.js';
 import { call } from '../support/service.js';
@@ -63,34 +64,54 @@ describe('agent-registry serve (a real process)', () => {
     }
   }, 90_000);
 
-  it('on SIGTERM finishes the request in flight, then exits 0', async () => {
+  it('on SIGTERM turns not ready, refuses new requests, finishes the one in flight, then exits 0', async () => {
     const dataDir = tempDir();
     const { child, url, output } = await serve(dataDir);
     const sessionId = (await call(url, 'POST', '/sessions', { body: { user_id: 'alice' } })).body.session_id;
+    expect((await call(url, 'GET', '/health/ready')).body).toEqual({ status: 'ready' });
 
+    // A request whose body is still coming in when the signal arrives; each step waits for an event.
     const body = JSON.stringify({ role: 'user', content: 'sent while the service was stopping' });
-    const inFlight = new Promise<number>((resolve, reject) => {
-      const req = request(`${url}/sessions/${sessionId}/history`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-      });
-      req.on('response', (response) => {
+    const held = request(`${url}/sessions/${sessionId}/history`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(body),
+        'x-request-id': 'held-through-shutdown',
+      },
+    });
+    const answered = new Promise<number>((resolve, reject) => {
+      held.on('response', (response) => {
         response.resume();
         resolve(response.statusCode ?? 0);
       });
-      req.on('error', reject);
-      req.write(body.slice(0, 10));
-      // The signal arrives while the body is still coming in.
-      setTimeout(() => {
-        child.kill('SIGTERM');
-        setTimeout(() => req.end(body.slice(10)), 300);
-      }, 200);
+      held.on('error', reject);
     });
-    expect(await inFlight).toBe(201);
-    const started = Date.now();
+    held.write(body.slice(0, 10));
+    await output.waitFor(
+      (line) => line.includes('"msg":"incoming request"') && line.includes('held-through-shutdown'),
+    );
+    child.kill('SIGTERM');
+    await output.waitFor((line) => line.includes('"msg":"shutting down"'));
+
+    const ready = await call(url, 'GET', '/health/ready');
+    expect(ready.status).toBe(503);
+    expect(ready.body).toEqual({ status: 'not_ready', reasons: ['the service is shutting down'] });
+    const refused = await call(url, 'GET', '/registry/agents');
+    expect(refused.status).toBe(503);
+    expect(refused.body.error).toEqual({
+      code: 'shutting_down',
+      message:
+        'The service is shutting down: send the request to another replica, or again once it has restarted',
+    });
+    expect(refused.headers.get('connection')).toBe('close');
+    // Still draining: the held request keeps the process alive until it is answered.
+    expect(child.exitCode).toBeNull();
+
+    held.end(body.slice(10));
+    expect(await answered).toBe(201);
     const { code } = await exited(child);
     expect(code).toBe(0);
-    expect(Date.now() - started).toBeLessThan(10_000);
     expect(output.all.some((line) => line.includes('"msg":"stopped"'))).toBe(true);
 
     const again = await serve(dataDir);
@@ -105,9 +126,32 @@ describe('agent-registry serve (a real process)', () => {
     }
   }, 90_000);
 
+  it('names the port when it is taken', async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const { port } = holder.address() as AddressInfo;
+    try {
+      const child = spawnTs(CLI, ['serve'], { DATA_DIR: tempDir(), PORT: String(port) });
+      let stderr = '';
+      child.stderr?.on('data', (chunk) => {
+        stderr += String(chunk);
+      });
+      expect((await exited(child)).code).toBe(1);
+      expect(stderr).toContain(
+        `agent-registry: Port ${port} on 127.0.0.1 is already in use by another process: stop it (find it with ` +
+          `\`lsof -i :${port}\``,
+      );
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+    }
+  }, 60_000);
+
   it('refuses to start with a message naming the problem', async () => {
     const cases: [Record<string, string>, RegExp][] = [
-      [{ HOST: '0.0.0.0' }, /HOST=0\.0\.0\.0 is not a loopback address: set REGISTRY_ADMIN_TOKEN/],
+      [
+        { HOST: '0.0.0.0' },
+        /HOST=0\.0\.0\.0 is not a loopback address: set REGISTRY_ADMIN_TOKEN and REGISTRY_API_TOKEN/,
+      ],
       [{ PORT: 'eighty' }, /PORT="eighty" must be a port number/],
       [
         { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/registry' },

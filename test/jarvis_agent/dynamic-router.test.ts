@@ -3,7 +3,6 @@
  * registry service: it routes through the service (one model, one answer), keeps the agents' records fresh
  * (changes picked up on refresh, 304s that change nothing, the cached list kept when the service goes away).
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DynamicRouter } from '../../jarvis_agent/dynamic-router.js';
 import { RegistryClient } from '../../jarvis_agent/registry-client.js';
@@ -119,7 +118,11 @@ describe('test_query_routing_with_session', () => {
   });
 
   it('does not use an expired context', async () => {
-    const service = await startService({ ROUTER_CONTEXT_TTL_SECONDS: '0.2' });
+    // The session store's clock runs an hour behind the router's: every context it writes is already
+    // older than the 30-minute lifetime when it is read. No waiting.
+    const service = await startService({ ROUTER_CONTEXT_TTL_SECONDS: '1800' }, undefined, {
+      sessionClock: () => new Date(Date.now() - 3600_000),
+    });
     const { registry, sessions } = clients(service.url);
     const sessionId = await sessions.createSession('alice');
     await sessions.trackInvocation(sessionId, {
@@ -129,7 +132,6 @@ describe('test_query_routing_with_session', () => {
       success: true,
       duration_ms: 30,
     });
-    await sleep(400);
     // With a fresh context this goes to finops_agent as a follow-up (see above); expired, it fits nobody.
     expect(await registry.route({ query: 'and the second one?', session_id: sessionId })).toMatchObject({
       selected: [],

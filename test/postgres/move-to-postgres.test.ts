@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { moveToPostgres } from '../../src/postgres/move-to-postgres.js';
+import { moveToPostgres } from '../../src/move-to-postgres.js';
 import { FileStore } from '../../src/registry/file-store.js';
 import { exited, spawnTs } from '../support/child-process.js';
 import { useTestPostgres } from '../support/postgres.js';

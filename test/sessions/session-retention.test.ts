@@ -60,26 +60,44 @@ describe('SessionRetention', () => {
     await store.close();
   });
 
-  it('runs at start and then periodically until stopped', async () => {
-    const clock = new TestClock();
-    const { store, active } = await storeWithOldSessions(clock);
-    const cleanup = vi.spyOn(store, 'cleanupOldSessions');
-    const retention = new SessionRetention({
-      store,
-      retentionDays: 7,
-      idleTimeoutMinutes: 60,
-      intervalMinutes: 0.0005,
-    });
-    retention.start();
-    retention.start();
-    await vi.waitFor(async () => expect((await store.getSession(active)).status).toBe('expired'));
-    await vi.waitFor(() => expect(cleanup.mock.calls.length).toBeGreaterThanOrEqual(3));
-    await retention.stop();
-    const calls = cleanup.mock.calls.length;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(cleanup.mock.calls.length).toBe(calls);
-    expect(cleanup).toHaveBeenCalledWith(7, { idleTimeoutMinutes: 60 });
-    await store.close();
+  it('runs at start and then every interval until stopped, never overlapping a run', async () => {
+    // Only the interval timer is faked: the store's own I/O runs for real.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      const clock = new TestClock();
+      const { store, active } = await storeWithOldSessions(clock);
+      const cleanup = vi.spyOn(store, 'cleanupOldSessions');
+      const retention = new SessionRetention({
+        store,
+        retentionDays: 7,
+        idleTimeoutMinutes: 60,
+        intervalMinutes: 5,
+      });
+      retention.start();
+      retention.start();
+      expect(cleanup).toHaveBeenCalledTimes(1);
+      await retention.idle();
+      expect((await store.getSession(active)).status).toBe('expired');
+
+      vi.advanceTimersByTime(5 * 60_000 - 1);
+      expect(cleanup).toHaveBeenCalledTimes(1);
+      vi.advanceTimersByTime(1);
+      expect(cleanup).toHaveBeenCalledTimes(2);
+      // The next interval comes while that run is still going: it is skipped, not overlapped.
+      vi.advanceTimersByTime(5 * 60_000);
+      expect(cleanup).toHaveBeenCalledTimes(2);
+      await retention.idle();
+      vi.advanceTimersByTime(5 * 60_000);
+      expect(cleanup).toHaveBeenCalledTimes(3);
+
+      await retention.stop();
+      vi.advanceTimersByTime(60 * 60_000);
+      expect(cleanup).toHaveBeenCalledTimes(3);
+      expect(cleanup).toHaveBeenCalledWith(7, { idleTimeoutMinutes: 60 });
+      await store.close();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('is disabled by an interval of 0', async () => {

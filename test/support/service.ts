@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach } from 'vitest';
 import { DEFAULT_AGENT_FACTORY_ROOT, loadConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/logger.js';
-import { createService, type Service } from '../../src/main.js';
+import { createService, type Service, type ServiceOptions } from '../../src/main.js';
 
 export const TEST_FACTORY_ROOT = path.join(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -50,6 +50,7 @@ afterEach(async () => {
 export async function startService(
   env: Record<string, string> = {},
   dataDir?: string,
+  options: ServiceOptions = {},
 ): Promise<RunningService> {
   const dir = dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'service-test-'));
   const config = loadConfig({
@@ -59,7 +60,7 @@ export async function startService(
     SESSION_CLEANUP_INTERVAL_MINUTES: '0',
     ...env,
   });
-  const service = await createService(config, { logger: silentLogger() });
+  const service = await createService(config, { logger: silentLogger(), ...options });
   const url = await service.start();
   // The router learns the registry in the background; tests start from the trained model, as a service
   // does a moment after start-up.

@@ -1,21 +1,21 @@
 /**
- * @module postgres/move-to-postgres
+ * @module move-to-postgres
  * `agent-registry move-to-postgres`: copy an installation's registry file and SQLite sessions into a
  * PostgreSQL database, keeping every record, session id, timestamp, message and invocation as it was. It
  * holds the data-directory lock (the service must be stopped), changes nothing in DATA_DIR, and can run
  * again: what the database already holds is skipped, never overwritten.
  */
 import path from 'node:path';
-import { AppError } from '../errors.js';
-import { type Logger, silentLogger } from '../logger.js';
-import type { AgentRecord } from '../registry/agent-record.js';
-import { FileStore } from '../registry/file-store.js';
-import { PostgresRegistryStore } from '../registry/postgres-registry-store.js';
-import { SqliteSessionStore } from '../sessions/sqlite-session-store.js';
-import { openPostgresDatabase } from './postgres-database.js';
-import { toPostgresError } from './postgres-error.js';
-import type { PostgresPool, PostgresQueryable } from './postgres-pool.js';
-import { encodeNullableText, encodeText } from './postgres-text.js';
+import { AppError } from './errors.js';
+import { type Logger, silentLogger } from './logger.js';
+import { openPostgresDatabase } from './postgres/postgres-database.js';
+import { toPostgresError } from './postgres/postgres-error.js';
+import type { PostgresPool, PostgresQueryable } from './postgres/postgres-pool.js';
+import { encodeNullableText, encodeText } from './postgres/postgres-text.js';
+import type { AgentRecord } from './registry/agent-record.js';
+import { FileStore } from './registry/file-store.js';
+import { PostgresRegistryStore } from './registry/postgres-registry-store.js';
+import { SqliteSessionStore } from './sessions/sqlite-session-store.js';
 
 export interface MoveOptions {
   dataDir: string;
