@@ -1,10 +1,10 @@
 /**
- * @module jarvis_agent/session-client
+ * @module client/session-client
  * Typed client of the service's `/sessions` API, its types taken from the service's own schemas. Writes
  * that append (create, history, invocations) are never resent once they may have reached the service.
  */
 import type { Static } from 'typebox';
-import type { SessionCreatedSchema, statusResponse } from '../src/api/schemas.js';
+import type { SessionCreatedSchema, statusResponse } from '../api/schemas.js';
 import type {
   GetSessionOptions,
   HistoryEntryInput,
@@ -14,7 +14,7 @@ import type {
   SessionListQuery,
   SessionMetadata,
   SessionStatus,
-} from '../src/sessions/session-record.js';
+} from '../sessions/session-record.js';
 import type { ServiceHttpClient } from './service-http-client.js';
 
 export type { GetSessionOptions, InvocationInput, Session, SessionList, SessionListQuery, SessionStatus };

@@ -1,5 +1,5 @@
 /**
- * @module jarvis_agent/registry-client
+ * @module client/registry-client
  * Typed client of the service's `/registry` API, its types taken from the service's own schemas. Listing
  * is conditional (ETag); `changes` follows the change feed (long poll) instead of polling the list.
  */
@@ -14,12 +14,8 @@ import type {
   RouteRequestSchema,
   RouteResponseSchema,
   statusResponse,
-} from '../src/api/schemas.js';
-import type {
-  AgentRegistrationSchema,
-  AgentSchema,
-  RegistryExportSchema,
-} from '../src/registry/agent-record.js';
+} from '../api/schemas.js';
+import type { AgentRegistrationSchema, AgentSchema, RegistryExportSchema } from '../registry/agent-record.js';
 import type { ServiceHttpClient } from './service-http-client.js';
 
 export type Agent = Static<typeof AgentSchema>;
