@@ -34,6 +34,22 @@ export type ServiceHealth = Static<typeof HealthResponseSchema>;
 export type ChangePage = Static<typeof ChangesResponseSchema>;
 export type RegistryChange = ChangePage['changes'][number];
 
+/** `POST /registry/route/replay`: how the recorded routing decisions would change under one registry change. */
+export type RouteReplayChange =
+  | { register: Record<string, unknown> }
+  | { update: { name: string; capabilities: Record<string, unknown> } }
+  | { delete: string };
+export interface RouteReplayRequest {
+  change: RouteReplayChange;
+  since?: string;
+  limit?: number;
+}
+export interface RouteReplayResponse {
+  replayed: number;
+  changed: { query: string; before: string[]; after: string[] }[];
+  summary: { moved: Record<string, number>; newly_none: number; newly_routed: number };
+}
+
 export interface ChangesOptions {
   since?: number;
   limit?: number;
@@ -207,6 +223,18 @@ export class RegistryClient {
       if (Date.now() >= deadline) return false;
       await new Promise((resolve) => setTimeout(resolve, intervalMs));
     }
+  }
+
+  /** `POST /registry/route/replay`: reads only (nothing is changed), so it is retried like a GET. */
+  async replayRoute(request: RouteReplayRequest): Promise<RouteReplayResponse> {
+    const response = await this.http.request<RouteReplayResponse>({
+      call: 'registry.replayRoute()',
+      method: 'POST',
+      path: '/registry/route/replay',
+      body: request,
+      idempotent: true,
+    });
+    return response.body;
   }
 
   /** `GET /registry/export`: the registry in its file format. */

@@ -24,6 +24,11 @@ export type TrackedResponse = Static<ReturnType<typeof statusResponse<'tracked'>
 export type UpdatedResponse = Static<ReturnType<typeof statusResponse<'updated'>>>;
 export type DeletedResponse = Static<ReturnType<typeof statusResponse<'deleted'>>>;
 
+/** A listing query; `cursor` pages from an earlier listing's `next_cursor` where the service offers it. */
+export type SessionListRequest = SessionListQuery & { cursor?: string };
+/** A listing; `next_cursor` is there when the service pages by cursor (null on the last page). */
+export type SessionListPage = SessionList & { next_cursor?: string | null };
+
 export class SessionClient {
   constructor(private readonly http: ServiceHttpClient) {}
 
@@ -63,8 +68,8 @@ export class SessionClient {
   }
 
   /** `GET /sessions`: most recently updated first. */
-  async listSessions(query: SessionListQuery = {}): Promise<SessionList> {
-    const response = await this.http.request<SessionList>({
+  async listSessions(query: SessionListRequest = {}): Promise<SessionListPage> {
+    const response = await this.http.request<SessionListPage>({
       call: 'sessions.list()',
       method: 'GET',
       path: '/sessions',
