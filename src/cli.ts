@@ -12,13 +12,7 @@ import { parseArgs } from 'node:util';
 import { CLIENT_COMMANDS, exportFromService, runClientCommand } from './cli/commands.js';
 import { CLIENT_HELP } from './cli/help.js';
 import type { CliIo } from './cli/io.js';
-import { loadConfig } from './config.js';
 import { messageOf } from './errors.js';
-import { createLogger } from './logger.js';
-import { exportRegistry, initializeStorage, runService, SESSIONS_DB } from './main.js';
-import { moveToPostgres } from './move-to-postgres.js';
-import { FileStore } from './registry/file-store.js';
-import { applyRepair, describePlan, planRepair } from './registry/registry-repair.js';
 import { SERVICE_NAME, VERSION } from './version.js';
 
 const USAGE = `${SERVICE_NAME} ${VERSION}
@@ -84,6 +78,17 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${VERSION}\n`);
     return 0;
   }
+  if (command === 'export') {
+    if (values.url !== undefined && values.storage) {
+      process.stderr.write('agent-registry: export takes --url or --storage, not both\n');
+      return 2;
+    }
+    const url = values.url ?? (process.env.REGISTRY_URL || undefined);
+    if (url !== undefined && !values.storage) return exportFromService(url, clientIo());
+  }
+  // The service and storage modules load only for the commands that use them: a client command starts fast.
+  const [{ loadConfig }, { createLogger }, { exportRegistry, initializeStorage, runService, SESSIONS_DB }] =
+    await Promise.all([import('./config.js'), import('./logger.js'), import('./main.js')]);
   const config = loadConfig(process.env, { isTty: process.stdout.isTTY === true });
   switch (command) {
     case 'serve':
@@ -94,12 +99,6 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'export': {
-      if (values.url !== undefined && values.storage) {
-        process.stderr.write('agent-registry: export takes --url or --storage, not both\n');
-        return 2;
-      }
-      const url = values.url ?? (process.env.REGISTRY_URL || undefined);
-      if (url !== undefined && !values.storage) return exportFromService(url, clientIo());
       const { document, problems } = await exportRegistry(config);
       for (const problem of problems) process.stderr.write(`agent-registry: ${problem}\n`);
       process.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
@@ -113,6 +112,7 @@ async function main(argv: string[]): Promise<number> {
         );
         return 2;
       }
+      const { moveToPostgres } = await import('./move-to-postgres.js');
       const logger = createLogger({ level: config.logLevel, format: config.logFormat });
       const report = await moveToPostgres({
         dataDir: config.dataDir,
@@ -128,6 +128,10 @@ async function main(argv: string[]): Promise<number> {
         process.stdout.write('The registry is on PostgreSQL (DATABASE_URL): there are no files to repair.\n');
         return 0;
       }
+      const [{ FileStore }, { applyRepair, describePlan, planRepair }] = await Promise.all([
+        import('./registry/file-store.js'),
+        import('./registry/registry-repair.js'),
+      ]);
       const store = new FileStore({ dataDir: config.dataDir });
       const files = values.file?.map((file) => path.resolve(file));
       const plan = values.apply
