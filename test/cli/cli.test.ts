@@ -259,9 +259,10 @@ describe.each([builtCli, inProcessCli])(
       const dry = await run('import', source, '--dry-run');
       expect(dry.code).toBe(0);
       expect(dry.stdout).toContain('+ register imported_echo (disabled)');
-      expect(dry.stdout).toMatch(
-        /~ update tickets_agent\n {4}- capabilities\.examples: .*\n {4}\+ capabilities\.examples: \["only this example"\]/,
-      );
+      expect(dry.stdout).toContain('~ update tickets_agent\n');
+      expect(dry.stdout).toMatch(/^ {4}- capabilities\.examples: \["show my open tickets",/m);
+      expect(dry.stdout).toContain('    + capabilities.examples: ["only this example"]\n');
+      expect(dry.stdout).toMatch(/^ {4}- capabilities\.domains: /m);
       expect(dry.stdout).toContain('~ update oxygen_agent\n    enabled: true -> false');
       expect(dry.stdout).toMatch(/= unchanged finops_agent\n {4}! tags differs: not applied/);
       expect(dry.stdout).toContain('dry run: 1 to register, 2 to update, 1 unchanged; nothing was changed');
