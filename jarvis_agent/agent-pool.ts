@@ -5,10 +5,10 @@
  * an agent sees its own earlier turns. A record whose factory config changes is rebuilt.
  */
 import { type BaseAgent, createEvent, InMemorySessionService, isFinalResponse, Runner } from '@google/adk';
+import type { Agent } from '../src/client/registry-client.js';
 import { AppError } from '../src/errors.js';
 import { type Logger, silentLogger } from '../src/logger.js';
 import type { AgentFactoryResolver } from '../src/registry/agent-factory-resolver.js';
-import type { Agent } from './registry-client.js';
 
 export interface AgentPoolOptions {
   resolver: AgentFactoryResolver;

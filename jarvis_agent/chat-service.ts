@@ -5,15 +5,15 @@
  * agent is a failed invocation named in the reply; the registry service failing is a 502 (or 504).
  */
 import { performance } from 'node:perf_hooks';
+import type { Agent } from '../src/client/registry-client.js';
+import { ServiceCallError } from '../src/client/service-http-client.js';
+import type { SessionClient } from '../src/client/session-client.js';
 import { AppError, messageOf } from '../src/errors.js';
 import { type Logger, silentLogger } from '../src/logger.js';
 import type { Invocation } from '../src/sessions/session-record.js';
 import type { AgentPool, AgentTurn, PriorTurn } from './agent-pool.js';
 import type { DynamicRouter } from './dynamic-router.js';
-import type { Agent } from './registry-client.js';
 import type { ChatInvocation, ChatRequest, ChatResponse } from './schemas.js';
-import { ServiceCallError } from './service-http-client.js';
-import type { SessionClient } from './session-client.js';
 
 export interface ChatServiceOptions {
   sessions: SessionClient;

@@ -6,9 +6,9 @@
  * answer from one model.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Agent, ChangePage, RegistryClient, RouteResponse } from '../src/client/registry-client.js';
+import { isServiceCallError } from '../src/client/service-http-client.js';
 import { type Logger, silentLogger } from '../src/logger.js';
-import type { Agent, ChangePage, RegistryClient, RouteResponse } from './registry-client.js';
-import { isServiceCallError } from './service-http-client.js';
 
 export interface DynamicRouterOptions {
   registry: RegistryClient;

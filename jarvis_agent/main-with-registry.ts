@@ -7,6 +7,9 @@ import { accessControl } from '../src/api/admin-auth.js';
 import { type BaseApp, createBaseApp, httpOptions } from '../src/api/base-app.js';
 import { RequestDrain } from '../src/api/request-drain.js';
 import { errorResponses } from '../src/api/schemas.js';
+import { RegistryClient } from '../src/client/registry-client.js';
+import { ServiceHttpClient } from '../src/client/service-http-client.js';
+import { SessionClient } from '../src/client/session-client.js';
 import { type Config, loadConfig } from '../src/config.js';
 import { messageOf } from '../src/errors.js';
 import { createLogger, type Logger } from '../src/logger.js';
@@ -17,10 +20,7 @@ import { AgentPool } from './agent-pool.js';
 import { ChatService } from './chat-service.js';
 import { DynamicRouter } from './dynamic-router.js';
 import { isMainModule } from './is-main-module.js';
-import { RegistryClient } from './registry-client.js';
 import { ChatRequestSchema, ChatResponseSchema, JarvisHealthSchema } from './schemas.js';
-import { ServiceHttpClient } from './service-http-client.js';
-import { SessionClient } from './session-client.js';
 
 /** Chat messages are at most 4000 characters; this leaves room for JSON escaping. */
 const BODY_LIMIT = 64 * 1024;

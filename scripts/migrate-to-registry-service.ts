@@ -11,8 +11,8 @@ import {
   type DemoAgentRegistration,
   toRegistration,
 } from '../jarvis_agent/mcp_agents/demo-agents.js';
-import { type Agent, RegistryClient } from '../jarvis_agent/registry-client.js';
-import { ServiceCallError, ServiceHttpClient } from '../jarvis_agent/service-http-client.js';
+import { type Agent, RegistryClient } from '../src/client/registry-client.js';
+import { ServiceCallError, ServiceHttpClient } from '../src/client/service-http-client.js';
 import { loadConfig } from '../src/config.js';
 import { messageOf } from '../src/errors.js';
 

@@ -3,30 +3,41 @@
  * @module cli
  * The `agent-registry` command: `serve` (the default) runs the service; `db-init` creates or migrates the
  * session database; `export` prints the registry file; `repair` shows and restores what start-up set aside.
- * Configuration comes from the environment. Exit codes: 0 success, 1 failure, 2 usage error.
+ * The client commands (`agents`, `import`, `sessions`, `route`, `changes`, and `export` with a service URL)
+ * call a running service's API (`src/cli/commands.ts`). Configuration comes from the environment.
+ * Exit codes: 0 success, 1 failure (an API error), 2 usage error.
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadConfig } from './config.js';
+import { CLIENT_COMMANDS, exportFromService, runClientCommand } from './cli/commands.js';
+import { CLIENT_HELP } from './cli/help.js';
+import type { CliIo } from './cli/io.js';
 import { messageOf } from './errors.js';
-import { createLogger } from './logger.js';
-import { exportRegistry, initializeStorage, runService, SESSIONS_DB } from './main.js';
-import { moveToPostgres } from './move-to-postgres.js';
-import { FileStore } from './registry/file-store.js';
-import { applyRepair, describePlan, planRepair } from './registry/registry-repair.js';
 import { SERVICE_NAME, VERSION } from './version.js';
 
 const USAGE = `${SERVICE_NAME} ${VERSION}
 
 Usage: agent-registry [command] [options]
 
-Commands:
+Commands against a running service (REGISTRY_URL or --url, default http://127.0.0.1:8003; tokens from
+REGISTRY_ADMIN_TOKEN, REGISTRY_API_TOKEN, REGISTRY_READ_TOKEN; --json for scripts; --help on each):
+  agents ls | show <name> | register <file.json> | update-capabilities <name> <file.json>
+         | enable <name> | disable <name> | rm <name>
+  import <file> [--dry-run]
+             Register or update many agents from an export file (or an array); --dry-run prints the diff.
+  sessions ls [--user u] [--status s] | show <id> | cleanup [--days n] [--dry-run]
+  route "<query>" [--session id] [--top-k n]      route replay <change.json>
+  changes [--since rev] [--follow]
+             Print (--follow: stream) the registry's change feed.
+
+Commands on this machine's storage:
   serve      Run the service (default). Configured by environment variables: PORT, HOST, DATA_DIR,
              REGISTRY_ADMIN_TOKEN, AGENT_FACTORY_ROOTS, CORS_ORIGINS, GOOGLE_API_KEY, ... (see README).
   db-init    Create the database (DATA_DIR/sessions.db, or DATABASE_URL's), or apply pending migrations,
              and exit. On SQLite it refuses while a service holds DATA_DIR.
-  export     Print the registry (registry_config.json format) to stdout and exit; reads only, safe while
-             the service runs, from DATA_DIR or DATABASE_URL.
+  export     Print the registry (registry_config.json format) to stdout and exit. With --url <url> or
+             REGISTRY_URL set it asks that service (GET /registry/export); otherwise (or with --storage) it
+             reads DATA_DIR or DATABASE_URL directly: reads only, safe while the service runs.
   move-to-postgres --to <postgres://...>
              Copy DATA_DIR's registry and sessions into a PostgreSQL database (migrated first), keeping
              ids and timestamps; skips what is already there. Stop the service first.
@@ -44,6 +55,7 @@ Options:
 const COMMANDS = new Set(['serve', 'db-init', 'export', 'repair', 'move-to-postgres']);
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] !== undefined && CLIENT_COMMANDS.has(argv[0])) return runClientCommand(argv, clientIo());
   const command = argv[0] !== undefined && !argv[0].startsWith('-') ? argv[0] : 'serve';
   const rest = command === argv[0] ? argv.slice(1) : argv;
   if (!COMMANDS.has(command)) {
@@ -59,13 +71,24 @@ async function main(argv: string[]): Promise<number> {
   }
   const { values } = parsed;
   if (values.help) {
-    process.stdout.write(USAGE);
+    process.stdout.write(command === 'export' ? (CLIENT_HELP.export ?? USAGE) : USAGE);
     return 0;
   }
   if (values.version) {
     process.stdout.write(`${VERSION}\n`);
     return 0;
   }
+  if (command === 'export') {
+    if (values.url !== undefined && values.storage) {
+      process.stderr.write('agent-registry: export takes --url or --storage, not both\n');
+      return 2;
+    }
+    const url = values.url ?? (process.env.REGISTRY_URL || undefined);
+    if (url !== undefined && !values.storage) return exportFromService(url, clientIo());
+  }
+  // The service and storage modules load only for the commands that use them: a client command starts fast.
+  const [{ loadConfig }, { createLogger }, { exportRegistry, initializeStorage, runService, SESSIONS_DB }] =
+    await Promise.all([import('./config.js'), import('./logger.js'), import('./main.js')]);
   const config = loadConfig(process.env, { isTty: process.stdout.isTTY === true });
   switch (command) {
     case 'serve':
@@ -89,6 +112,7 @@ async function main(argv: string[]): Promise<number> {
         );
         return 2;
       }
+      const { moveToPostgres } = await import('./move-to-postgres.js');
       const logger = createLogger({ level: config.logLevel, format: config.logFormat });
       const report = await moveToPostgres({
         dataDir: config.dataDir,
@@ -104,6 +128,10 @@ async function main(argv: string[]): Promise<number> {
         process.stdout.write('The registry is on PostgreSQL (DATABASE_URL): there are no files to repair.\n');
         return 0;
       }
+      const [{ FileStore }, { applyRepair, describePlan, planRepair }] = await Promise.all([
+        import('./registry/file-store.js'),
+        import('./registry/registry-repair.js'),
+      ]);
       const store = new FileStore({ dataDir: config.dataDir });
       const files = values.file?.map((file) => path.resolve(file));
       const plan = values.apply
@@ -132,6 +160,7 @@ function parseCommandArgs(command: string, args: string[]) {
         file: { type: 'string', multiple: true },
       }),
       ...(command === 'move-to-postgres' && { to: { type: 'string' } }),
+      ...(command === 'export' && { url: { type: 'string' }, storage: { type: 'boolean' } }),
     },
   }) as {
     values: {
@@ -141,7 +170,21 @@ function parseCommandArgs(command: string, args: string[]) {
       json?: boolean;
       file?: string[];
       to?: string;
+      url?: string;
+      storage?: boolean;
     };
+  };
+}
+
+/** The process's streams and environment; SIGINT aborts the signal (a following command then exits 0). */
+function clientIo(): CliIo {
+  const interrupted = new AbortController();
+  process.once('SIGINT', () => interrupted.abort());
+  return {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    env: process.env,
+    signal: interrupted.signal,
   };
 }
 

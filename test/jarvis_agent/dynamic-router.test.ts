@@ -5,9 +5,9 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { DynamicRouter } from '../../jarvis_agent/dynamic-router.js';
-import { RegistryClient } from '../../jarvis_agent/registry-client.js';
-import { ServiceCallError, ServiceHttpClient } from '../../jarvis_agent/service-http-client.js';
-import { SessionClient } from '../../jarvis_agent/session-client.js';
+import { RegistryClient } from '../../src/client/registry-client.js';
+import { ServiceCallError, ServiceHttpClient } from '../../src/client/service-http-client.js';
+import { SessionClient } from '../../src/client/session-client.js';
 import { type RunningService, startService } from '../support/service.js';
 
 function clients(url: string) {

@@ -9,9 +9,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { RegistryClient } from '../../jarvis_agent/registry-client.js';
-import { ServiceHttpClient } from '../../jarvis_agent/service-http-client.js';
 import { formatSummary, main, migrate } from '../../scripts/migrate-to-registry-service.js';
+import { RegistryClient } from '../../src/client/registry-client.js';
+import { ServiceHttpClient } from '../../src/client/service-http-client.js';
 import { exited, lines, spawnTs } from '../support/child-process.js';
 import { type RunningService, startService, TEST_FACTORY_ROOT } from '../support/service.js';
 

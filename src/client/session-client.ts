@@ -1,10 +1,10 @@
 /**
- * @module jarvis_agent/session-client
+ * @module client/session-client
  * Typed client of the service's `/sessions` API, its types taken from the service's own schemas. Writes
  * that append (create, history, invocations) are never resent once they may have reached the service.
  */
 import type { Static } from 'typebox';
-import type { SessionCreatedSchema, statusResponse } from '../src/api/schemas.js';
+import type { SessionCreatedSchema, statusResponse } from '../api/schemas.js';
 import type {
   GetSessionOptions,
   HistoryEntryInput,
@@ -14,7 +14,7 @@ import type {
   SessionListQuery,
   SessionMetadata,
   SessionStatus,
-} from '../src/sessions/session-record.js';
+} from '../sessions/session-record.js';
 import type { ServiceHttpClient } from './service-http-client.js';
 
 export type { GetSessionOptions, InvocationInput, Session, SessionList, SessionListQuery, SessionStatus };
@@ -23,6 +23,11 @@ export type AddedResponse = Static<ReturnType<typeof statusResponse<'added'>>>;
 export type TrackedResponse = Static<ReturnType<typeof statusResponse<'tracked'>>>;
 export type UpdatedResponse = Static<ReturnType<typeof statusResponse<'updated'>>>;
 export type DeletedResponse = Static<ReturnType<typeof statusResponse<'deleted'>>>;
+
+/** A listing query; `cursor` pages from an earlier listing's `next_cursor` where the service offers it. */
+export type SessionListRequest = SessionListQuery & { cursor?: string };
+/** A listing; `next_cursor` is there when the service pages by cursor (null on the last page). */
+export type SessionListPage = SessionList & { next_cursor?: string | null };
 
 export class SessionClient {
   constructor(private readonly http: ServiceHttpClient) {}
@@ -63,8 +68,8 @@ export class SessionClient {
   }
 
   /** `GET /sessions`: most recently updated first. */
-  async listSessions(query: SessionListQuery = {}): Promise<SessionList> {
-    const response = await this.http.request<SessionList>({
+  async listSessions(query: SessionListRequest = {}): Promise<SessionListPage> {
+    const response = await this.http.request<SessionListPage>({
       call: 'sessions.list()',
       method: 'GET',
       path: '/sessions',

@@ -5,14 +5,14 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RegistryClient } from '../../jarvis_agent/registry-client.js';
+import { RegistryClient } from '../../src/client/registry-client.js';
 import {
   isServiceCallError,
   type ServiceCallError,
   ServiceHttpClient,
   type ServiceHttpClientOptions,
-} from '../../jarvis_agent/service-http-client.js';
-import { SessionClient } from '../../jarvis_agent/session-client.js';
+} from '../../src/client/service-http-client.js';
+import { SessionClient } from '../../src/client/session-client.js';
 import { startService } from '../support/service.js';
 
 interface Hit {

@@ -1,11 +1,11 @@
 /**
- * @module jarvis_agent/service-http-client
+ * @module client/service-http-client
  * JSON over fetch to the registry service, shared by the registry and session clients: a timeout per
  * attempt, retries with exponential backoff and full jitter where resending is safe, and errors that name
  * the call, the status, the service's error code and how many attempts were made.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { messageOf, systemErrorCode } from '../src/errors.js';
+import { messageOf, systemErrorCode } from '../errors.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 

@@ -1,5 +1,5 @@
 /**
- * @module jarvis_agent/registry-client
+ * @module client/registry-client
  * Typed client of the service's `/registry` API, its types taken from the service's own schemas. Listing
  * is conditional (ETag); `changes` follows the change feed (long poll) instead of polling the list.
  */
@@ -14,12 +14,8 @@ import type {
   RouteRequestSchema,
   RouteResponseSchema,
   statusResponse,
-} from '../src/api/schemas.js';
-import type {
-  AgentRegistrationSchema,
-  AgentSchema,
-  RegistryExportSchema,
-} from '../src/registry/agent-record.js';
+} from '../api/schemas.js';
+import type { AgentRegistrationSchema, AgentSchema, RegistryExportSchema } from '../registry/agent-record.js';
 import type { ServiceHttpClient } from './service-http-client.js';
 
 export type Agent = Static<typeof AgentSchema>;
@@ -37,6 +33,22 @@ export type ServiceHealth = Static<typeof HealthResponseSchema>;
 
 export type ChangePage = Static<typeof ChangesResponseSchema>;
 export type RegistryChange = ChangePage['changes'][number];
+
+/** `POST /registry/route/replay`: how the recorded routing decisions would change under one registry change. */
+export type RouteReplayChange =
+  | { register: Record<string, unknown> }
+  | { update: { name: string; capabilities: Record<string, unknown> } }
+  | { delete: string };
+export interface RouteReplayRequest {
+  change: RouteReplayChange;
+  since?: string;
+  limit?: number;
+}
+export interface RouteReplayResponse {
+  replayed: number;
+  changed: { query: string; before: string[]; after: string[] }[];
+  summary: { moved: Record<string, number>; newly_none: number; newly_routed: number };
+}
 
 export interface ChangesOptions {
   since?: number;
@@ -211,6 +223,18 @@ export class RegistryClient {
       if (Date.now() >= deadline) return false;
       await new Promise((resolve) => setTimeout(resolve, intervalMs));
     }
+  }
+
+  /** `POST /registry/route/replay`: reads only (nothing is changed), so it is retried like a GET. */
+  async replayRoute(request: RouteReplayRequest): Promise<RouteReplayResponse> {
+    const response = await this.http.request<RouteReplayResponse>({
+      call: 'registry.replayRoute()',
+      method: 'POST',
+      path: '/registry/route/replay',
+      body: request,
+      idempotent: true,
+    });
+    return response.body;
   }
 
   /** `GET /registry/export`: the registry in its file format. */
