@@ -4,13 +4,17 @@
  * The `agent-registry` command: `serve` (the default) runs the service; `db-init` creates or migrates the
  * session database; `export` prints the registry file; `repair` shows and restores what start-up set aside.
  * Configuration comes from the environment. Exit codes: 0 success, 1 failure, 2 usage error.
+ * Run directly, it is the bare core (no default agents); the project's entry point
+ * (`jarvis_agent/service-cli.ts`, what `npm start`, the package's bin and the image run) calls
+ * {@link runCli} with the demo agents and the offline model.
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from './config.js';
 import { messageOf } from './errors.js';
+import { isMainModule } from './is-main-module.js';
 import { createLogger } from './logger.js';
-import { exportRegistry, initializeStorage, runService, SESSIONS_DB } from './main.js';
+import { exportRegistry, initializeStorage, runService, SESSIONS_DB, type ServiceOptions } from './main.js';
 import { moveToPostgres } from './move-to-postgres.js';
 import { FileStore } from './registry/file-store.js';
 import { applyRepair, describePlan, planRepair } from './registry/registry-repair.js';
@@ -43,7 +47,12 @@ Options:
 
 const COMMANDS = new Set(['serve', 'db-init', 'export', 'repair', 'move-to-postgres']);
 
-async function main(argv: string[]): Promise<number> {
+/** What the program running the command adds to the core: the options `serve` starts the service with. */
+export interface CliOptions {
+  service?: Pick<ServiceOptions, 'defaultRegistrations' | 'agentModel'>;
+}
+
+async function main(argv: string[], options: CliOptions): Promise<number> {
   const command = argv[0] !== undefined && !argv[0].startsWith('-') ? argv[0] : 'serve';
   const rest = command === argv[0] ? argv.slice(1) : argv;
   if (!COMMANDS.has(command)) {
@@ -69,7 +78,7 @@ async function main(argv: string[]): Promise<number> {
   const config = loadConfig(process.env, { isTty: process.stdout.isTTY === true });
   switch (command) {
     case 'serve':
-      await runService(config);
+      await runService(config, options.service);
       return -1; // keep running until a signal
     case 'db-init': {
       process.stdout.write(`${JSON.stringify(await initializeStorage(config), null, 2)}\n`);
@@ -145,12 +154,17 @@ function parseCommandArgs(command: string, args: string[]) {
   };
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    if (code >= 0) process.exit(code);
-  },
-  (error: unknown) => {
-    process.stderr.write(`agent-registry: ${messageOf(error)}\n`);
-    process.exit(1);
-  },
-);
+/** Run the command `argv` names and exit with its code (`serve` keeps running until a signal). */
+export function runCli(argv: string[], options: CliOptions = {}): void {
+  main(argv, options).then(
+    (code) => {
+      if (code >= 0) process.exit(code);
+    },
+    (error: unknown) => {
+      process.stderr.write(`agent-registry: ${messageOf(error)}\n`);
+      process.exit(1);
+    },
+  );
+}
+
+if (isMainModule(import.meta.url)) runCli(process.argv.slice(2));

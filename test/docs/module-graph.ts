@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /**
- * The parts of the diagram: every folder of `src/` is one, and so is each of Jarvis's two folders; the files
+ * The parts of the diagram: every folder of `src/` is one, and so are `jarvis_agent/` and each of its folders; the files
  * directly in `src/` are the composition root and its commands (`main.ts`, `cli.ts`, `move-to-postgres.ts`) and the shared core (config, errors,
  * logger and the small helpers everything uses).
  */
@@ -19,11 +19,12 @@ export function partOf(file: string): string | undefined {
   const [top, second] = relative;
   if (top === 'src') {
     if (relative.length === 2)
-      return ['main.ts', 'cli.ts', 'move-to-postgres.ts'].includes(second ?? '') ? 'src/main' : 'src/core';
+      return ['main', 'cli', 'move-to-postgres'].includes((second ?? '').replace(/\.[jt]s$/, ''))
+        ? 'src/main'
+        : 'src/core';
     return `src/${second}`;
   }
-  if (top === 'jarvis_agent')
-    return relative.length > 2 && second === 'mcp_agents' ? 'jarvis_agent/mcp_agents' : 'jarvis_agent';
+  if (top === 'jarvis_agent') return relative.length > 2 ? `jarvis_agent/${second}` : 'jarvis_agent';
   return undefined;
 }
 
