@@ -11,7 +11,7 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 
 /**
  * The parts of the diagram: every folder of `src/` is one, and so are `jarvis_agent/` and each of its folders; the files
- * directly in `src/` are the composition root and its commands (`main.ts`, `cli.ts`, `move-to-postgres.ts`) and the shared core (config, errors,
+ * directly in `src/` are the composition root, its commands and the package's exports (`main.ts`, `cli.ts`, `move-to-postgres.ts`, `is-main-module.ts`, `index.ts`) and the shared core (config, errors,
  * logger and the small helpers everything uses).
  */
 export function partOf(file: string): string | undefined {
@@ -19,7 +19,9 @@ export function partOf(file: string): string | undefined {
   const [top, second] = relative;
   if (top === 'src') {
     if (relative.length === 2)
-      return ['main', 'cli', 'move-to-postgres'].includes((second ?? '').replace(/\.[jt]s$/, ''))
+      return ['main', 'cli', 'move-to-postgres', 'index', 'is-main-module'].includes(
+        (second ?? '').replace(/\.[jt]s$/, ''),
+      )
         ? 'src/main'
         : 'src/core';
     return `src/${second}`;
