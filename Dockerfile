@@ -45,4 +45,4 @@ EXPOSE 8003
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8003) + '/health', { signal: AbortSignal.timeout(4000) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # HOST=0.0.0.0 needs REGISTRY_ADMIN_TOKEN and REGISTRY_API_TOKEN: without them the service refuses to start.
-CMD ["node", "dist/src/cli.js", "serve"]
+CMD ["node", "dist/jarvis_agent/service-cli.js", "serve"]

@@ -10,7 +10,7 @@ export default defineConfig({
     coverage: {
       provider: 'v8',
       include: ['src/**/*.ts', 'jarvis_agent/**/*.ts'],
-      exclude: ['src/cli.ts', '**/*.d.ts'],
+      exclude: ['src/cli.ts', 'jarvis_agent/service-cli.ts', '**/*.d.ts'],
       reporter: ['text-summary', 'text', 'json-summary'],
       thresholds: { lines: 90, branches: 90, functions: 90, statements: 90 },
     },

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 /** The service's command line (compiled) and the hello-world anchor's. */
-export const SERVICE_CLI = path.join(here, '..', 'dist', 'src', 'cli.js');
+export const SERVICE_CLI = path.join(here, '..', 'dist', 'jarvis_agent', 'service-cli.js');
 export const HELLO_WORLD = path.join(here, 'fixtures', 'hello-world.mjs');
 
 /**

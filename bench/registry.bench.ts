@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { demoServiceOptions } from '../jarvis_agent/demo-service.js';
 import { loadConfig } from '../src/config.js';
 import { silentLogger } from '../src/logger.js';
 import { createService, type Service } from '../src/main.js';
@@ -108,7 +109,7 @@ async function startInProcess(env: Record<string, string>): Promise<{ service: S
     LOG_LEVEL: 'silent',
     ...env,
   });
-  const service = await createService(config, { logger: silentLogger() });
+  const service = await createService(config, { logger: silentLogger(), ...demoServiceOptions() });
   return { service, url: await service.start() };
 }
 
@@ -176,13 +177,17 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** A replica as users run it: `node dist/src/cli.js serve` (`prebench` builds), ready once /health answers. */
+/** A replica as users run it: `node dist/jarvis_agent/service-cli.js serve` (`prebench` builds), ready once /health answers. */
 async function startReplica(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
   const port = await freePort();
-  const child = spawn(process.execPath, [path.join(here, '..', 'dist', 'src', 'cli.js'), 'serve'], {
-    env: { ...process.env, ...env, PORT: String(port), LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [path.join(here, '..', 'dist', 'jarvis_agent', 'service-cli.js'), 'serve'],
+    {
+      env: { ...process.env, ...env, PORT: String(port), LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   const url = `http://127.0.0.1:${port}`;
   for (let attempt = 0; attempt < 600; attempt++) {
     if (child.exitCode !== null) throw new Error(`replica exited with ${child.exitCode}`);

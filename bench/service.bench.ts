@@ -65,7 +65,7 @@ export const suite: BenchSuite = {
     const helloPort = await freePort();
     const servicePort = await freePort();
     const hello = startProcess([path.join(here, 'fixtures', 'hello-world.mjs'), String(helloPort)], {});
-    const service = startProcess([path.join(here, '..', 'dist', 'src', 'cli.js'), 'serve'], {
+    const service = startProcess([path.join(here, '..', 'dist', 'jarvis_agent', 'service-cli.js'), 'serve'], {
       DATA_DIR: dataDir,
       PORT: String(servicePort),
       ...SERVICE_BENCH_ENV,

@@ -12,14 +12,14 @@ import { ServiceHttpClient } from '../src/client/service-http-client.js';
 import { SessionClient } from '../src/client/session-client.js';
 import { type Config, loadConfig } from '../src/config.js';
 import { messageOf } from '../src/errors.js';
+import { isMainModule } from '../src/is-main-module.js';
 import { createLogger, type Logger } from '../src/logger.js';
-import { createDefaultModel } from '../src/models/default-model.js';
 import { AgentFactoryResolver } from '../src/registry/agent-factory-resolver.js';
 import { shutdownOnSignals } from '../src/shutdown-on-signals.js';
 import { AgentPool } from './agent-pool.js';
 import { ChatService } from './chat-service.js';
 import { DynamicRouter } from './dynamic-router.js';
-import { isMainModule } from './is-main-module.js';
+import { createDefaultModel } from './offline-model/default-model.js';
 import { ChatRequestSchema, ChatResponseSchema, JarvisHealthSchema } from './schemas.js';
 
 /** Chat messages are at most 4000 characters; this leaves room for JSON escaping. */

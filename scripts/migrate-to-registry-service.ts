@@ -5,7 +5,6 @@
  * sample queries route to them. Prints a summary; exits non-zero on any failure.
  */
 
-import { isMainModule } from '../jarvis_agent/is-main-module.js';
 import {
   DEMO_AGENTS,
   type DemoAgentRegistration,
@@ -15,6 +14,7 @@ import { type Agent, RegistryClient } from '../src/client/registry-client.js';
 import { ServiceCallError, ServiceHttpClient } from '../src/client/service-http-client.js';
 import { loadConfig } from '../src/config.js';
 import { messageOf } from '../src/errors.js';
+import { isMainModule } from '../src/is-main-module.js';
 
 export interface MigrationOptions {
   registry: RegistryClient;

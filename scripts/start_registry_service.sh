@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Start the Agent Registry Service in the background and wait until /health answers.
-#   local (default)  build if the sources changed, then run the compiled service (node dist/src/cli.js serve)
+#   local (default)  build if the sources changed, then run the compiled service (node dist/jarvis_agent/service-cli.js serve)
 #   --reload         run from source and restart on every change (tsx watch, as `npm run dev`)
 #   --docker         build and start the `registry` service of docker-compose.yml
 # The earlier instance of this pidfile is stopped first; another process on the port is left alone and the
@@ -111,7 +111,7 @@ build_if_needed() {
   mkdir -p dist
   exec 9>dist/.build-lock
   if command -v flock >/dev/null 2>&1; then flock 9; fi
-  if [ -f dist/src/cli.js ] && [ -f "$stamp" ]; then
+  if [ -f dist/jarvis_agent/service-cli.js ] && [ -f "$stamp" ]; then
     changed=$(find src jarvis_agent scripts package.json package-lock.json tsconfig.json tsconfig.build.json \
       -newer "$stamp" \( -name '*.ts' -o -name '*.sql' -o -name '*.json' -o -name '*.mjs' \) -print -quit)
     if [ -z "$changed" ]; then
@@ -130,8 +130,8 @@ build_if_needed() {
 # its log writer (so stopping the group waits until the last line is written). Sets SERVICE_PID, and
 # SERVICE_GROUP when the service leads that group.
 launch() {
-  local detach=() command=(node dist/src/cli.js serve)
-  [ "$MODE" = reload ] && command=(node_modules/.bin/tsx watch --clear-screen=false src/cli.ts serve)
+  local detach=() command=(node dist/jarvis_agent/service-cli.js serve)
+  [ "$MODE" = reload ] && command=(node_modules/.bin/tsx watch --clear-screen=false jarvis_agent/service-cli.ts serve)
   SERVICE_GROUP=""
   if command -v setsid >/dev/null 2>&1; then detach=(setsid); fi
   # shellcheck disable=SC2016 # expanded by the inner bash

@@ -6,6 +6,9 @@
  * The client commands (`agents`, `import`, `sessions`, `route`, `changes`, and `export` with a service URL)
  * call a running service's API (`src/cli/commands.ts`). Configuration comes from the environment.
  * Exit codes: 0 success, 1 failure (an API error), 2 usage error.
+ * Run directly, it is the bare core (no default agents); the project's entry point
+ * (`jarvis_agent/service-cli.ts`, what `npm start`, the package's bin and the image run) calls
+ * {@link runCli} with the demo agents and the offline model.
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -13,6 +16,8 @@ import { CLIENT_COMMANDS, exportFromService, runClientCommand } from './cli/comm
 import { CLIENT_HELP } from './cli/help.js';
 import type { CliIo } from './cli/io.js';
 import { messageOf } from './errors.js';
+import { isMainModule } from './is-main-module.js';
+import type { ServiceOptions } from './main.js';
 import { SERVICE_NAME, VERSION } from './version.js';
 
 const USAGE = `${SERVICE_NAME} ${VERSION}
@@ -54,7 +59,12 @@ Options:
 
 const COMMANDS = new Set(['serve', 'db-init', 'export', 'repair', 'move-to-postgres']);
 
-async function main(argv: string[]): Promise<number> {
+/** What the program running the command adds to the core: the options `serve` starts the service with. */
+export interface CliOptions {
+  service?: Pick<ServiceOptions, 'defaultRegistrations' | 'agentModel'>;
+}
+
+async function main(argv: string[], options: CliOptions): Promise<number> {
   if (argv[0] !== undefined && CLIENT_COMMANDS.has(argv[0])) return runClientCommand(argv, clientIo());
   const command = argv[0] !== undefined && !argv[0].startsWith('-') ? argv[0] : 'serve';
   const rest = command === argv[0] ? argv.slice(1) : argv;
@@ -92,7 +102,7 @@ async function main(argv: string[]): Promise<number> {
   const config = loadConfig(process.env, { isTty: process.stdout.isTTY === true });
   switch (command) {
     case 'serve':
-      await runService(config);
+      await runService(config, options.service);
       return -1; // keep running until a signal
     case 'db-init': {
       process.stdout.write(`${JSON.stringify(await initializeStorage(config), null, 2)}\n`);
@@ -188,12 +198,17 @@ function clientIo(): CliIo {
   };
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    if (code >= 0) process.exit(code);
-  },
-  (error: unknown) => {
-    process.stderr.write(`agent-registry: ${messageOf(error)}\n`);
-    process.exit(1);
-  },
-);
+/** Run the command `argv` names and exit with its code (`serve` keeps running until a signal). */
+export function runCli(argv: string[], options: CliOptions = {}): void {
+  main(argv, options).then(
+    (code) => {
+      if (code >= 0) process.exit(code);
+    },
+    (error: unknown) => {
+      process.stderr.write(`agent-registry: ${messageOf(error)}\n`);
+      process.exit(1);
+    },
+  );
+}
+
+if (isMainModule(import.meta.url)) runCli(process.argv.slice(2));

@@ -17,6 +17,7 @@ export const ERROR_STATUS = {
   agent_not_found: 404,
   session_not_found: 404,
   agent_exists: 409,
+  session_exists: 409,
   version_conflict: 409,
   history_expired: 410,
   misdirected_request: 421,

@@ -5,7 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { DEMO_AGENTS, toRegistration } from '../jarvis_agent/mcp_agents/demo-agents.js';
+import { type BaseLlm, Gemini } from '@google/adk';
 import { type App, createApp } from './api/app.js';
 import { httpOptions } from './api/base-app.js';
 import { RequestDrain } from './api/request-drain.js';
@@ -16,11 +16,14 @@ import { createLogger, type Logger } from './logger.js';
 import { instrumentRouter } from './metrics/instrumented-router.js';
 import { InstrumentedSessionStore } from './metrics/instrumented-session-store.js';
 import { ServiceMetrics } from './metrics/service-metrics.js';
-import { createDefaultModel } from './models/default-model.js';
 import { initializePostgres, openPostgresDatabase } from './postgres/postgres-database.js';
 import { describePostgresUrl, PostgresPool } from './postgres/postgres-pool.js';
 import { AgentFactoryResolver } from './registry/agent-factory-resolver.js';
-import { REGISTRY_FORMAT_VERSION, type RegistryDocument } from './registry/agent-record.js';
+import {
+  type AgentRegistration,
+  REGISTRY_FORMAT_VERSION,
+  type RegistryDocument,
+} from './registry/agent-record.js';
 import type { RegisteredAgent } from './registry/agent-registry.js';
 import { AgentRegistry } from './registry/agent-registry.js';
 import { DataDirLock } from './registry/data-dir-lock.js';
@@ -63,6 +66,18 @@ export interface ServiceOptions {
   logger?: Logger;
   /** The clock of the session store's timestamps (tests inject one); defaults to the system clock. */
   sessionClock?: () => Date;
+  /**
+   * Registered on the first start (an empty registry that never held an agent), each built by its factory
+   * first. The core ships none; the project's entry point (`jarvis_agent/service-cli.ts`) passes the demo
+   * agents.
+   */
+  defaultRegistrations?: readonly AgentRegistration[];
+  /**
+   * The model handed to agent factories (their context's `model`). Defaults to Gemini when `GOOGLE_API_KEY`
+   * is set, else the configured model name (`GEMINI_MODEL`): the service only builds agents, it never runs
+   * them. The project's entry point passes the offline model when there is no key.
+   */
+  agentModel?: (config: Config) => BaseLlm | string;
 }
 
 /** Open everything the config names and build the app. On failure, whatever was opened is closed again. */
@@ -81,13 +96,14 @@ export async function createService(config: Config, options: ServiceOptions = {}
     const resolver = new AgentFactoryResolver({
       roots: config.agentFactoryRoots,
       allowedPackages: config.agentFactoryPackages,
-      context: { model: createDefaultModel(config) },
+      context: { model: (options.agentModel ?? defaultAgentModel)(config) },
     });
     const registry = await AgentRegistry.open({ store: stores.registry, resolver, logger });
     closers.push(() => registry.close());
     logRecovery(logger, registry);
-    const seeded = await registry.seed(DEMO_AGENTS.map(toRegistration));
-    if (seeded !== undefined) logger.info({ agents: seeded }, 'registered the demo agents (first start)');
+    const seeded = await registry.seed(options.defaultRegistrations ?? []);
+    if (seeded !== undefined && seeded.length > 0)
+      logger.info({ agents: seeded }, 'registered the default agents (first start)');
 
     const sessions = await stores.openSessions();
     closers.push(() => sessions.close());
@@ -167,11 +183,17 @@ export async function createService(config: Config, options: ServiceOptions = {}
  * Run the service until SIGTERM or SIGINT, then shut down gracefully (in-flight requests finish) and exit 0;
  * exit 1 if shutdown takes longer than SHUTDOWN_TIMEOUT_MS.
  */
-export async function runService(config: Config): Promise<Service> {
-  const service = await createService(config);
+export async function runService(config: Config, options: ServiceOptions = {}): Promise<Service> {
+  const service = await createService(config, options);
   await service.start();
   shutdownOnSignals(service);
   return service;
+}
+
+/** Gemini with the configured key passed explicitly (ADK would otherwise read the environment), else its name. */
+function defaultAgentModel(config: Config): BaseLlm | string {
+  if (config.googleApiKey === undefined || config.googleApiKey === '') return config.geminiModel;
+  return new Gemini({ model: config.geminiModel, apiKey: config.googleApiKey });
 }
 
 interface OpenedStores {

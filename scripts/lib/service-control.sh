@@ -80,7 +80,7 @@ descends_from() {
   return 1
 }
 
-# A registry service started by these scripts: `node dist/src/cli.js serve`, or `tsx watch src/cli.ts serve`.
+# A registry service started by these scripts: `node dist/jarvis_agent/service-cli.js serve`, or `tsx watch jarvis_agent/service-cli.ts serve`.
 looks_like_service() {
   [[ "$(process_command "$1")" =~ cli\.(js|ts)\ serve ]]
 }

@@ -3,7 +3,14 @@
  * A `SessionStore` decorator that times every write until it is durable (or failed) and counts the agent
  * invocations it records, by agent and outcome. Reads pass straight through. Works with any backend.
  */
+
 import { performance } from 'node:perf_hooks';
+import type {
+  AdkEventAppend,
+  AdkSessionInput,
+  AdkSessionRecord,
+  AdkStoredSession,
+} from '../sessions/adk-session-record.js';
 import type {
   CleanupResult,
   ContextInput,
@@ -102,6 +109,22 @@ export class InstrumentedSessionStore implements SessionStore {
 
   listSessions(query?: SessionListQuery): Promise<SessionList> {
     return this.inner.listSessions(query);
+  }
+
+  createAdkSession(input: AdkSessionInput): Promise<AdkSessionRecord> {
+    return this.timed('create_adk_session', () => this.inner.createAdkSession(input));
+  }
+
+  appendAdkEvent(sessionId: string, append: AdkEventAppend): Promise<void> {
+    return this.timed('append_adk_event', () => this.inner.appendAdkEvent(sessionId, append));
+  }
+
+  getAdkSession(sessionId: string): Promise<AdkStoredSession | undefined> {
+    return this.inner.getAdkSession(sessionId);
+  }
+
+  listAdkSessions(appName: string, userId?: string): Promise<AdkSessionRecord[]> {
+    return this.inner.listAdkSessions(appName, userId);
   }
 
   health(): Promise<SessionStoreHealth> {

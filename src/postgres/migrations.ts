@@ -21,4 +21,11 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
     'registry: agents, revision, change feed',
     readSql('../registry/postgres-registry-schema.sql'),
   ),
+  // Reserved number 5 (3 = registry versions, 4 = routing decisions): the runner wants 1, 2, 3, ... without
+  // gaps, so this is 3 until those are merged, then 5 (change this one number).
+  sqlMigration(
+    3,
+    'ADK sessions: adk_sessions, adk_events, adk_state',
+    readSql('../sessions/postgres-adk-schema.sql'),
+  ),
 ];

@@ -32,6 +32,12 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'sessions.version: a counter of changes, for cached reads and ETags',
     up: (db) => db.exec('ALTER TABLE sessions ADD COLUMN version INTEGER NOT NULL DEFAULT 0'),
   },
+  // 3 is reserved (routing decisions); the runner accepts the gap.
+  {
+    version: 4,
+    name: 'ADK sessions: adk_sessions, adk_events, adk_state',
+    up: (db) => db.exec(readFileSync(new URL('./adk-schema.sql', import.meta.url), 'utf8')),
+  },
 ];
 
 export interface AppliedMigration {

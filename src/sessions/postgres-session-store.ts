@@ -5,6 +5,7 @@
  * after it; consecutive appends become one statement) and every read one snapshot: a single statement, or
  * for a whole session a read-only repeatable-read transaction.
  */
+
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../errors.js';
 import { applyPostgresMigrations } from '../postgres/migration-runner.js';
@@ -14,6 +15,18 @@ import { toPostgresError } from '../postgres/postgres-error.js';
 import { type CombinedWrite, PostgresGroupCommit } from '../postgres/postgres-group-commit.js';
 import type { PostgresPool, PostgresPoolOptions, PostgresQueryable } from '../postgres/postgres-pool.js';
 import { decodeNullableText, decodeText, encodeNullableText, encodeText } from '../postgres/postgres-text.js';
+import {
+  type AdkEventAppend,
+  type AdkSessionInput,
+  type AdkSessionRecord,
+  type AdkStoredSession,
+  adkSessionExists,
+  hasKeys,
+  mergeStateJson,
+  parseAdkAppend,
+  parseAdkSession,
+  parseAppName,
+} from './adk-session-record.js';
 import {
   type ParsedPage,
   parseCleanup,
@@ -430,6 +443,98 @@ export class PostgresSessionStore implements SessionStore {
     return result;
   }
 
+  async createAdkSession(input: AdkSessionInput): Promise<AdkSessionRecord> {
+    const parsed = parseAdkSession(input);
+    const sessionId = parsed.sessionId ?? randomUUID();
+    const key = encodeText(sessionId);
+    const user = encodeText(parsed.userId);
+    await this.write('create the ADK session', async (db) => {
+      // The session row is locked (or created) first, so two creations of one id take turns.
+      const inserted = await db.query(`${SQL.insertSession} ON CONFLICT (session_id) DO NOTHING`, [
+        key,
+        user,
+        this.timestamp(),
+        '{}',
+      ]);
+      if (inserted.rowCount === 0) {
+        const { rows } = await db.query<{ user_id: string; adk: boolean }>(ADK_SQL.lockOwner, [key]);
+        const owner = rows[0];
+        if (owner === undefined || owner.adk || owner.user_id !== user) throw adkSessionExists(sessionId);
+        await db.query(ADK_SQL.touch, [key, this.timestamp()]);
+      }
+      await db.query(ADK_SQL.insertSession, [
+        key,
+        encodeText(parsed.appName),
+        parsed.stateJson,
+        parsed.lastUpdateTime,
+      ]);
+    });
+    return {
+      session_id: sessionId,
+      app_name: parsed.appName,
+      user_id: parsed.userId,
+      state: JSON.parse(parsed.stateJson),
+      last_update_time: parsed.lastUpdateTime,
+    };
+  }
+
+  async getAdkSession(sessionId: string): Promise<AdkStoredSession | undefined> {
+    const key = encodeText(parseSessionId(sessionId));
+    return this.readTransaction('read the ADK session', async (db) => {
+      const row = (await db.query<AdkSessionRow>(ADK_SQL.selectSession, [key])).rows[0];
+      if (row === undefined) return undefined;
+      const events = await db.query<{ event: string }>(ADK_SQL.selectEvents, [key]);
+      const state = async (user: string) =>
+        (await db.query<{ state: string }>(ADK_SQL.selectState, [row.app_name, user])).rows[0]?.state ?? '{}';
+      return {
+        ...toAdkRecord(row),
+        events: events.rows.map((event) => JSON.parse(event.event)),
+        app_state: JSON.parse(await state('')),
+        user_state: JSON.parse(await state(row.user_id)),
+      };
+    });
+  }
+
+  async listAdkSessions(appName: string, userId?: string): Promise<AdkSessionRecord[]> {
+    const app = encodeText(parseAppName(appName));
+    const user = userId === undefined ? null : encodeText(parseSessionCreation(userId, undefined).userId);
+    const rows = await this.read<AdkSessionRow>('list the ADK sessions', ADK_SQL.list, [app, user]);
+    return rows.map(toAdkRecord);
+  }
+
+  async appendAdkEvent(sessionId: string, append: AdkEventAppend): Promise<void> {
+    const id = parseSessionId(sessionId);
+    const key = encodeText(id);
+    const parsed = parseAdkAppend(append);
+    await this.write('append the ADK event', async (db) => {
+      // The ADK row is locked first (appends to one session take turns, across replicas too), and a
+      // refusal comes before any change, as group commit requires.
+      const row = (await db.query<AdkSessionRow>(ADK_SQL.lockSession, [key])).rows[0];
+      if (row === undefined) throw sessionNotFound(id);
+      await db.query(ADK_SQL.touch, [key, this.timestamp()]);
+      await db.query(ADK_SQL.updateSession, [
+        key,
+        mergeStateJson(row.state, parsed.stateDelta),
+        parsed.lastUpdateTime,
+      ]);
+      await db.query(ADK_SQL.upsertEvent, [
+        key,
+        encodeText(parsed.eventId),
+        parsed.timestamp,
+        parsed.eventJson,
+      ]);
+      for (const [user, delta] of [
+        ['', parsed.appStateDelta],
+        [row.user_id, parsed.userStateDelta],
+      ] as const) {
+        if (!hasKeys(delta)) continue;
+        await db.query(ADK_SQL.createState, [row.app_name, user]);
+        const stored = (await db.query<{ state: string }>(ADK_SQL.lockState, [row.app_name, user])).rows[0];
+        await db.query(ADK_SQL.updateState, [row.app_name, user, mergeStateJson(stored?.state, delta)]);
+      }
+    });
+  }
+
   async health(): Promise<SessionStoreHealth> {
     const base: SessionStoreHealth = { status: 'ok', backend: this.backend, database: this.pool.target };
     if (this.closed) return { ...base, status: 'unavailable', error: 'The session store is closed.' };
@@ -506,6 +611,47 @@ export class PostgresSessionStore implements SessionStore {
     }
   }
 }
+
+interface AdkSessionRow {
+  session_id: string;
+  app_name: string;
+  user_id: string;
+  state: string;
+  last_update_time: number;
+}
+
+function toAdkRecord(row: AdkSessionRow): AdkSessionRecord {
+  return {
+    session_id: decodeText(row.session_id),
+    app_name: decodeText(row.app_name),
+    user_id: decodeText(row.user_id),
+    state: JSON.parse(row.state),
+    last_update_time: row.last_update_time,
+  };
+}
+
+const ADK_COLUMNS = `a.session_id, a.app_name, s.user_id, a.state, a.last_update_time
+  FROM adk_sessions a JOIN sessions s ON s.session_id = a.session_id`;
+
+const ADK_SQL = {
+  lockOwner: `SELECT s.user_id, EXISTS (SELECT 1 FROM adk_sessions a WHERE a.session_id = s.session_id) AS adk
+    FROM sessions s WHERE s.session_id = $1 FOR UPDATE`,
+  touch: 'UPDATE sessions SET updated_at = $2, version = version + 1 WHERE session_id = $1',
+  insertSession:
+    'INSERT INTO adk_sessions (session_id, app_name, state, last_update_time) VALUES ($1, $2, $3, $4)',
+  selectSession: `SELECT ${ADK_COLUMNS} WHERE a.session_id = $1`,
+  lockSession: `SELECT ${ADK_COLUMNS} WHERE a.session_id = $1 FOR UPDATE OF a`,
+  list: `SELECT ${ADK_COLUMNS} WHERE a.app_name = $1 AND ($2::text IS NULL OR s.user_id = $2) ORDER BY a.id`,
+  updateSession: 'UPDATE adk_sessions SET state = $2, last_update_time = $3 WHERE session_id = $1',
+  selectEvents: 'SELECT event FROM adk_events WHERE session_id = $1 ORDER BY id',
+  upsertEvent: `INSERT INTO adk_events (session_id, event_id, timestamp_ms, event) VALUES ($1, $2, $3, $4)
+    ON CONFLICT (session_id, event_id) DO UPDATE SET timestamp_ms = excluded.timestamp_ms, event = excluded.event`,
+  selectState: 'SELECT state FROM adk_state WHERE app_name = $1 AND user_id = $2',
+  createState: `INSERT INTO adk_state (app_name, user_id, state) VALUES ($1, $2, '{}')
+    ON CONFLICT (app_name, user_id) DO NOTHING`,
+  lockState: 'SELECT state FROM adk_state WHERE app_name = $1 AND user_id = $2 FOR UPDATE',
+  updateState: 'UPDATE adk_state SET state = $3 WHERE app_name = $1 AND user_id = $2',
+} as const;
 
 /** SQL `LIMIT NULL` is no limit; the parsed page says -1 for it. */
 function limitOf(page: ParsedPage): number | null {

@@ -4,6 +4,7 @@
  * implements the same interface and passes the same contract test suite.
  */
 
+import type { AdkSessionBackend } from './adk-session-record.js';
 import type { QuarantineReport } from './database-quarantine.js';
 import type {
   CleanupResult,
@@ -48,7 +49,7 @@ export interface CleanupOptions {
  * only once it is durable. I/O failures are `storage_error` or `database_unavailable`.
  * Timestamps are ISO-8601 UTC with milliseconds.
  */
-export interface SessionStore {
+export interface SessionStore extends AdkSessionBackend {
   readonly backend: string;
 
   /** Create an `active` session; returns its random, unguessable id. */
@@ -72,7 +73,7 @@ export interface SessionStore {
   getContext(sessionId: string): Promise<SessionContext>;
   /** Most recently updated first. */
   listSessions(query?: SessionListQuery): Promise<SessionList>;
-  /** Delete a session with its history, invocations and context. */
+  /** Delete a session with its history, invocations, context and ADK events. */
   deleteSession(sessionId: string): Promise<void>;
   /**
    * Retention: mark active sessions idle longer than the timeout `expired`, then delete completed and

@@ -6,6 +6,18 @@
 import { randomUUID } from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
 import { AppError, messageOf } from '../errors.js';
+import {
+  type AdkEventAppend,
+  type AdkSessionInput,
+  type AdkSessionRecord,
+  type AdkStoredSession,
+  adkSessionExists,
+  hasKeys,
+  mergeStateJson,
+  parseAdkAppend,
+  parseAdkSession,
+  parseAppName,
+} from './adk-session-record.js';
 import type { QuarantineReport } from './database-quarantine.js';
 import { type DatabaseInitOptions, openSessionDatabase } from './db-init.js';
 import { GroupCommitQueue } from './group-commit-queue.js';
@@ -81,6 +93,8 @@ export class SqliteSessionStore implements SessionStore {
   /** A corruption error seen while running: the database needs a restart (and quarantine). */
   private corruption: string | undefined;
   private readonly statements: ReturnType<typeof prepareStatements>;
+  private readonly adk: ReturnType<typeof prepareAdkStatements>;
+  private readonly readAdkSession: (sessionId: string) => AdkStoredSession | undefined;
   private readonly listStatements = new Map<string, { page: Statement; count: Statement }>();
   private readonly readSession: (sessionId: string, history: ParsedPage, invocations: ParsedPage) => Session;
 
@@ -94,6 +108,18 @@ export class SqliteSessionStore implements SessionStore {
     this.now = options.now ?? (() => new Date());
     this.queue = new GroupCommitQueue(db, { maxBatchSize: options.maxBatchSize });
     this.statements = prepareStatements(db);
+    this.adk = prepareAdkStatements(db);
+    this.readAdkSession = db.transaction((sessionId: string) => {
+      const row = this.adk.selectSession.get(sessionId) as AdkSessionRow | undefined;
+      if (row === undefined) return undefined;
+      const events = this.adk.selectEvents.all(sessionId) as { event: string }[];
+      return {
+        ...toAdkRecord(row),
+        events: events.map((event) => JSON.parse(event.event)),
+        app_state: JSON.parse(this.adkState(row.app_name, '') ?? '{}'),
+        user_state: JSON.parse(this.adkState(row.app_name, row.user_id) ?? '{}'),
+      };
+    });
     // One read transaction: the session, its history and its invocations are one consistent snapshot.
     this.readSession = db.transaction((sessionId: string, history: ParsedPage, invocations: ParsedPage) => {
       const row = this.statements.selectSession.get(sessionId) as SessionRow | undefined;
@@ -293,6 +319,69 @@ export class SqliteSessionStore implements SessionStore {
     return result;
   }
 
+  async createAdkSession(input: AdkSessionInput): Promise<AdkSessionRecord> {
+    const parsed = parseAdkSession(input);
+    const sessionId = parsed.sessionId ?? randomUUID();
+    return this.write('create the ADK session', () => {
+      const existing = this.adk.selectOwner.get(sessionId) as { user_id: string; adk: number } | undefined;
+      if (existing === undefined) {
+        const now = this.timestamp();
+        this.statements.insertSession.run(sessionId, parsed.userId, now, now, '{}');
+      } else if (existing.adk === 1 || existing.user_id !== parsed.userId) {
+        throw adkSessionExists(sessionId);
+      } else {
+        this.touch(sessionId);
+      }
+      this.adk.insertSession.run(sessionId, parsed.appName, parsed.stateJson, parsed.lastUpdateTime);
+      return {
+        session_id: sessionId,
+        app_name: parsed.appName,
+        user_id: parsed.userId,
+        state: JSON.parse(parsed.stateJson),
+        last_update_time: parsed.lastUpdateTime,
+      };
+    });
+  }
+
+  async getAdkSession(sessionId: string): Promise<AdkStoredSession | undefined> {
+    const id = parseSessionId(sessionId);
+    return this.read('read the ADK session', () => this.readAdkSession(id));
+  }
+
+  async listAdkSessions(appName: string, userId?: string): Promise<AdkSessionRecord[]> {
+    const app = parseAppName(appName);
+    const user = userId === undefined ? undefined : parseSessionCreation(userId, undefined).userId;
+    return this.read('list the ADK sessions', () => {
+      const rows = (
+        user === undefined ? this.adk.listByApp.all(app) : this.adk.listByUser.all(app, user)
+      ) as AdkSessionRow[];
+      return rows.map(toAdkRecord);
+    });
+  }
+
+  async appendAdkEvent(sessionId: string, append: AdkEventAppend): Promise<void> {
+    const id = parseSessionId(sessionId);
+    const parsed = parseAdkAppend(append);
+    await this.write('append the ADK event', () => {
+      const row = this.adk.selectSession.get(id) as AdkSessionRow | undefined;
+      if (row === undefined) throw sessionNotFound(id);
+      this.touch(id);
+      this.adk.updateSession.run(mergeStateJson(row.state, parsed.stateDelta), parsed.lastUpdateTime, id);
+      this.adk.upsertEvent.run(id, parsed.eventId, parsed.timestamp, parsed.eventJson);
+      for (const [user, delta] of [
+        ['', parsed.appStateDelta],
+        [row.user_id, parsed.userStateDelta],
+      ] as const) {
+        if (!hasKeys(delta)) continue;
+        this.adk.upsertState.run(
+          row.app_name,
+          user,
+          mergeStateJson(this.adkState(row.app_name, user), delta),
+        );
+      }
+    });
+  }
+
   async health(): Promise<SessionStoreHealth> {
     const base: SessionStoreHealth = {
       status: 'ok',
@@ -322,6 +411,10 @@ export class SqliteSessionStore implements SessionStore {
     this.closed = true;
     await this.queue.drain();
     this.db.close();
+  }
+
+  private adkState(appName: string, userId: string): string | undefined {
+    return (this.adk.selectState.get(appName, userId) as { state: string } | undefined)?.state;
   }
 
   private timestamp(): string {
@@ -384,6 +477,55 @@ export class SqliteSessionStore implements SessionStore {
     }
     return statements;
   }
+}
+
+interface AdkSessionRow {
+  session_id: string;
+  app_name: string;
+  user_id: string;
+  state: string;
+  last_update_time: number;
+}
+
+function toAdkRecord(row: AdkSessionRow): AdkSessionRecord {
+  return {
+    session_id: row.session_id,
+    app_name: row.app_name,
+    user_id: row.user_id,
+    state: JSON.parse(row.state),
+    last_update_time: row.last_update_time,
+  };
+}
+
+const ADK_SESSION_COLUMNS = `a.session_id, a.app_name, s.user_id, a.state, a.last_update_time
+  FROM adk_sessions a JOIN sessions s ON s.session_id = a.session_id`;
+
+function prepareAdkStatements(db: SqliteConnection) {
+  return {
+    selectOwner: db.prepare(
+      `SELECT s.user_id, EXISTS (SELECT 1 FROM adk_sessions a WHERE a.session_id = s.session_id) AS adk
+       FROM sessions s WHERE s.session_id = ?`,
+    ),
+    insertSession: db.prepare(
+      'INSERT INTO adk_sessions (session_id, app_name, state, last_update_time) VALUES (?, ?, ?, ?)',
+    ),
+    selectSession: db.prepare(`SELECT ${ADK_SESSION_COLUMNS} WHERE a.session_id = ?`),
+    listByApp: db.prepare(`SELECT ${ADK_SESSION_COLUMNS} WHERE a.app_name = ? ORDER BY a.rowid`),
+    listByUser: db.prepare(
+      `SELECT ${ADK_SESSION_COLUMNS} WHERE a.app_name = ? AND s.user_id = ? ORDER BY a.rowid`,
+    ),
+    updateSession: db.prepare('UPDATE adk_sessions SET state = ?, last_update_time = ? WHERE session_id = ?'),
+    selectEvents: db.prepare('SELECT event FROM adk_events WHERE session_id = ? ORDER BY id'),
+    upsertEvent: db.prepare(
+      `INSERT INTO adk_events (session_id, event_id, timestamp_ms, event) VALUES (?, ?, ?, ?)
+       ON CONFLICT (session_id, event_id) DO UPDATE SET timestamp_ms = excluded.timestamp_ms, event = excluded.event`,
+    ),
+    selectState: db.prepare('SELECT state FROM adk_state WHERE app_name = ? AND user_id = ?'),
+    upsertState: db.prepare(
+      `INSERT INTO adk_state (app_name, user_id, state) VALUES (?, ?, ?)
+       ON CONFLICT (app_name, user_id) DO UPDATE SET state = excluded.state`,
+    ),
+  };
 }
 
 function prepareStatements(db: SqliteConnection) {

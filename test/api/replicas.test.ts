@@ -152,7 +152,7 @@ describe.skipIf(!postgres.available)('replicas on one PostgreSQL database (real 
       }
       expect(
         started.filter((replica) =>
-          replica.output.all.some((line) => line.includes('registered the demo agents')),
+          replica.output.all.some((line) => line.includes('registered the default agents')),
         ),
       ).toHaveLength(1);
     } finally {

@@ -58,6 +58,13 @@ describe('the architecture diagram', () => {
     expect(problems).toEqual([]);
   });
 
+  it('keeps the core independent of Jarvis: no file of src/ imports jarvis_agent/', () => {
+    const intoJarvis = [...moduleGraph()]
+      .filter(([edge]) => edge.startsWith('src/') && edge.split(' -> ')[1]?.startsWith('jarvis_agent'))
+      .map(([, example]) => example);
+    expect(intoJarvis).toEqual([]);
+  });
+
   it('reads arrows and nodes as written', () => {
     const diagram = readDiagram(
       '```mermaid\nflowchart TD\n  a["src/api<br/>x"]\n  b["src/core"]\n  a --> b\n```\n',

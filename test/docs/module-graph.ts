@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /**
- * The parts of the diagram: every folder of `src/` is one, and so is each of Jarvis's two folders; the files
- * directly in `src/` are the composition root and its commands (`main.ts`, `cli.ts`, `move-to-postgres.ts`) and the shared core (config, errors,
+ * The parts of the diagram: every folder of `src/` is one, and so are `jarvis_agent/` and each of its folders; the files
+ * directly in `src/` are the composition root, its commands and the package's exports (`main.ts`, `cli.ts`, `move-to-postgres.ts`, `is-main-module.ts`, `index.ts`) and the shared core (config, errors,
  * logger and the small helpers everything uses).
  */
 export function partOf(file: string): string | undefined {
@@ -19,11 +19,14 @@ export function partOf(file: string): string | undefined {
   const [top, second] = relative;
   if (top === 'src') {
     if (relative.length === 2)
-      return ['main.ts', 'cli.ts', 'move-to-postgres.ts'].includes(second ?? '') ? 'src/main' : 'src/core';
+      return ['main', 'cli', 'move-to-postgres', 'index', 'is-main-module'].includes(
+        (second ?? '').replace(/\.[jt]s$/, ''),
+      )
+        ? 'src/main'
+        : 'src/core';
     return `src/${second}`;
   }
-  if (top === 'jarvis_agent')
-    return relative.length > 2 && second === 'mcp_agents' ? 'jarvis_agent/mcp_agents' : 'jarvis_agent';
+  if (top === 'jarvis_agent') return relative.length > 2 ? `jarvis_agent/${second}` : 'jarvis_agent';
   return undefined;
 }
 

@@ -6,14 +6,14 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isMainModule } from '../../jarvis_agent/is-main-module.js';
 import { createJarvis, type Jarvis, type JarvisOptions } from '../../jarvis_agent/main-with-registry.js';
+import { OFFLINE_MODEL_MARKER } from '../../jarvis_agent/offline-model/offline-llm.js';
 import { RegistryClient } from '../../src/client/registry-client.js';
 import { ServiceHttpClient } from '../../src/client/service-http-client.js';
 import { SessionClient } from '../../src/client/session-client.js';
 import { DEFAULT_AGENT_FACTORY_ROOT, loadConfig } from '../../src/config.js';
+import { isMainModule } from '../../src/is-main-module.js';
 import { silentLogger } from '../../src/logger.js';
-import { OFFLINE_MODEL_MARKER } from '../../src/models/offline-llm.js';
 import { exited, lines, spawnTs } from '../support/child-process.js';
 import { call, type RunningService, startService, TEST_FACTORY_ROOT } from '../support/service.js';
 

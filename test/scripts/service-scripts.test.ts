@@ -292,7 +292,7 @@ describe('stop_registry_service.sh', () => {
       [
         '-e',
         "process.on('SIGTERM', () => {}); console.log('ready'); setInterval(() => {}, 1 << 30);",
-        'dist/src/cli.js',
+        'dist/jarvis_agent/service-cli.js',
         'serve',
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },

@@ -65,11 +65,13 @@ describe.skipIf(!postgres.available)('PostgresSessionStore', () => {
        FROM pg_constraint WHERE contype = 'f' AND connamespace = current_schema()::regnamespace ORDER BY 1`,
     );
     expect(foreignKeys).toEqual(
-      ['agent_invocations', 'conversation_history', 'session_context'].map((child) => ({
-        child,
-        parent: 'sessions',
-        on_delete: 'c',
-      })),
+      ['adk_events', 'adk_sessions', 'agent_invocations', 'conversation_history', 'session_context'].map(
+        (child) => ({
+          child,
+          parent: 'sessions',
+          on_delete: 'c',
+        }),
+      ),
     );
   });
 

@@ -652,6 +652,212 @@ export function describeSessionStoreContract(name: string, factory: SessionStore
       });
     });
 
+    describe('ADK sessions', () => {
+      const event = (id: string, timestamp: number, extra: Record<string, unknown> = {}) => ({
+        id,
+        invocationId: 'inv-1',
+        author: 'user',
+        timestamp,
+        content: { role: 'user', parts: [{ text: `text of ${id} \u0000 ünï 👩‍💻` }] },
+        actions: {
+          stateDelta: {},
+          artifactDelta: {},
+          requestedAuthConfigs: {},
+          requestedToolConfirmations: {},
+        },
+        ...extra,
+      });
+      const append = (e: Record<string, unknown>, deltas: Record<string, Record<string, unknown>> = {}) => ({
+        event: e,
+        state_delta: deltas.session ?? {},
+        app_state_delta: deltas.app ?? {},
+        user_state_delta: deltas.user ?? {},
+        last_update_time: e.timestamp as number,
+      });
+
+      it('creates one with a given or a new id, beside an ordinary session of the same id', async () => {
+        const given = await store.createAdkSession({
+          session_id: 'adk-1',
+          app_name: 'app',
+          user_id: 'alice',
+          state: { k: 1 },
+          last_update_time: 1000,
+        });
+        expect(given).toEqual({
+          session_id: 'adk-1',
+          app_name: 'app',
+          user_id: 'alice',
+          state: { k: 1 },
+          last_update_time: 1000,
+        });
+        const fresh = await store.createAdkSession({
+          app_name: 'app',
+          user_id: 'bob',
+          state: {},
+          last_update_time: 2,
+        });
+        expect(fresh.session_id).toMatch(/^[0-9a-f-]{36}$/);
+        // The same session in the seed's tables: history, invocations and listing keep their contract.
+        expect((await store.getSession('adk-1')).user_id).toBe('alice');
+        await store.addToHistory('adk-1', 'user', 'hello');
+        expect((await store.getConversationHistory('adk-1')).map((m) => m.content)).toEqual(['hello']);
+        // An ordinary session gains ADK data once; another user's id or a second creation is refused.
+        const plain = await store.createSession('carol');
+        expect(await store.getAdkSession(plain)).toBeUndefined();
+        await store.createAdkSession({
+          session_id: plain,
+          app_name: 'app',
+          user_id: 'carol',
+          state: {},
+          last_update_time: 3,
+        });
+        expect((await store.getAdkSession(plain))?.app_name).toBe('app');
+        await expectAppError(
+          store.createAdkSession({
+            session_id: plain,
+            app_name: 'app',
+            user_id: 'carol',
+            state: {},
+            last_update_time: 3,
+          }),
+          'session_exists',
+        );
+        const other = await store.createSession('dave');
+        await expectAppError(
+          store.createAdkSession({
+            session_id: other,
+            app_name: 'app',
+            user_id: 'erin',
+            state: {},
+            last_update_time: 3,
+          }),
+          'session_exists',
+        );
+        expect(await store.getAdkSession(other)).toBeUndefined();
+        expect((await store.listAdkSessions('app')).map((s) => s.session_id)).toEqual([
+          'adk-1',
+          fresh.session_id,
+          plain,
+        ]);
+        expect((await store.listAdkSessions('app', 'bob')).map((s) => s.session_id)).toEqual([
+          fresh.session_id,
+        ]);
+        expect(await store.listAdkSessions('other-app')).toEqual([]);
+      });
+
+      it('keeps events whole and in order, replaces a re-appended id, and merges state deltas', async () => {
+        await store.createAdkSession({
+          session_id: 's1',
+          app_name: 'app',
+          user_id: 'alice',
+          state: { a: 1 },
+          last_update_time: 10,
+        });
+        await store.createAdkSession({
+          session_id: 's2',
+          app_name: 'app',
+          user_id: 'alice',
+          state: {},
+          last_update_time: 10,
+        });
+        const first = event('e1', 11.5, { longRunningToolIds: ['t'], custom: { nested: [1, null, 'x'] } });
+        await store.appendAdkEvent(
+          's1',
+          append(first, { session: { b: 2 }, app: { theme: 'dark' }, user: { lang: 'en' } }),
+        );
+        await store.appendAdkEvent('s1', append(event('e2', 12), { session: { a: 3 } }));
+        const replaced = event('e1', 13, { author: 'model' });
+        await store.appendAdkEvent('s1', append(replaced, { user: { lang: 'fr', tz: 'UTC' } }));
+        const version = await store.getSessionVersion('s1');
+        const stored = await store.getAdkSession('s1');
+        expect(stored).toEqual({
+          session_id: 's1',
+          app_name: 'app',
+          user_id: 'alice',
+          state: { a: 3, b: 2 },
+          last_update_time: 13,
+          events: [replaced, event('e2', 12)],
+          app_state: { theme: 'dark' },
+          user_state: { lang: 'fr', tz: 'UTC' },
+        });
+        expect(JSON.stringify(stored?.events[1])).toBe(JSON.stringify(event('e2', 12)));
+        // App state is the app's, user state the user's, in every session of theirs.
+        expect(await store.getAdkSession('s2')).toMatchObject({
+          app_state: { theme: 'dark' },
+          user_state: { lang: 'fr' },
+          events: [],
+        });
+        // Appends change the session's version and are refused for unknown sessions, changing nothing.
+        expect(version).toBeGreaterThan(0);
+        await expectAppError(store.appendAdkEvent('nope', append(event('e3', 14))), 'session_not_found');
+        const plain = await store.createSession('alice');
+        await expectAppError(store.appendAdkEvent(plain, append(event('e3', 14))), 'session_not_found');
+        await expectAppError(
+          store.appendAdkEvent('s1', append({ ...event('e3', 14), id: '' })),
+          'validation_error',
+          /event.id/,
+        );
+        await expectAppError(
+          store.appendAdkEvent('s1', { ...append(event('e3', 14)), state_delta: [] as never }),
+          'validation_error',
+          /state_delta/,
+        );
+        await expectAppError(
+          store.appendAdkEvent('s1', append({ ...event('e3', Number.NaN) })),
+          'validation_error',
+          /timestamp/,
+        );
+        expect(await store.getSessionVersion('s1')).toBe(version);
+        expect((await store.getAdkSession('s1'))?.events).toHaveLength(2);
+      });
+
+      it('refuses bad input and forgets the events with the session, keeping app and user state', async () => {
+        await expectAppError(
+          store.createAdkSession({ app_name: '', user_id: 'alice', state: {}, last_update_time: 1 }),
+          'validation_error',
+          /app_name/,
+        );
+        await expectAppError(
+          store.createAdkSession({
+            app_name: 'app',
+            user_id: 'alice',
+            state: JSON.parse('{"__proto__": 1}'),
+            last_update_time: 1,
+          }),
+          'validation_error',
+        );
+        await expectAppError(
+          store.createAdkSession({ app_name: 'app', user_id: 'alice', state: {}, last_update_time: -1 }),
+          'validation_error',
+          /last_update_time/,
+        );
+        await expectAppError(store.listAdkSessions(''), 'validation_error', /app_name/);
+        await store.createAdkSession({
+          session_id: 'gone',
+          app_name: 'app',
+          user_id: 'alice',
+          state: {},
+          last_update_time: 1,
+        });
+        await store.appendAdkEvent('gone', append(event('e1', 2), { app: { x: 1 }, user: { y: 2 } }));
+        await store.deleteSession('gone');
+        expect(await store.getAdkSession('gone')).toBeUndefined();
+        expect(await store.listAdkSessions('app')).toEqual([]);
+        await store.createAdkSession({
+          session_id: 'again',
+          app_name: 'app',
+          user_id: 'alice',
+          state: {},
+          last_update_time: 3,
+        });
+        expect(await store.getAdkSession('again')).toMatchObject({
+          events: [],
+          app_state: { x: 1 },
+          user_state: { y: 2 },
+        });
+      });
+    });
+
     describe('health and lifecycle', () => {
       it('reports ok while open and unavailable after close', async () => {
         expect(await store.health()).toMatchObject({ status: 'ok', backend: store.backend });

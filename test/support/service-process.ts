@@ -11,7 +11,14 @@ import { DEFAULT_AGENT_FACTORY_ROOT } from '../../src/config.js';
 import { exited, lines, spawnTs } from './child-process.js';
 import { TEST_FACTORY_ROOT } from './service.js';
 
-export const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'cli.ts');
+/** The command as the project ships it (the core CLI with the demo agents wired in). */
+export const CLI = path.join(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  'jarvis_agent',
+  'service-cli.ts',
+);
 
 export async function freePort(): Promise<number> {
   const server = createServer();

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach } from 'vitest';
+import { demoServiceOptions } from '../../jarvis_agent/demo-service.js';
 import { DEFAULT_AGENT_FACTORY_ROOT, loadConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/logger.js';
 import { createService, type Service, type ServiceOptions } from '../../src/main.js';
@@ -46,7 +47,10 @@ afterEach(async () => {
   for (const service of running.splice(0)) await service.stop();
 });
 
-/** Start the service; `env` overrides configuration. Stopped (and its data dir removed) after each test. */
+/**
+ * Start the service as `npm start` does (the demo agents on first start, the offline model); `env` overrides
+ * configuration, `options` the service options. Stopped (and its data dir removed) after each test.
+ */
 export async function startService(
   env: Record<string, string> = {},
   dataDir?: string,
@@ -60,7 +64,11 @@ export async function startService(
     SESSION_CLEANUP_INTERVAL_MINUTES: '0',
     ...env,
   });
-  const service = await createService(config, { logger: silentLogger(), ...options });
+  const service = await createService(config, {
+    logger: silentLogger(),
+    ...demoServiceOptions(),
+    ...options,
+  });
   const url = await service.start();
   // The router learns the registry in the background; tests start from the trained model, as a service
   // does a moment after start-up.

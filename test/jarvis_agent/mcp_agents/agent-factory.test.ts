@@ -11,10 +11,10 @@ import {
   create_tickets_agent,
 } from '../../../jarvis_agent/mcp_agents/agent_factory.js';
 import { DEMO_AGENTS, DEMO_FACTORY_MODULE } from '../../../jarvis_agent/mcp_agents/demo-agents.js';
-import { OFFLINE_MODEL_MARKER, OfflineLlm } from '../../../src/models/offline-llm.js';
+import { OFFLINE_MODEL_MARKER, OfflineLlm } from '../../../jarvis_agent/offline-model/offline-llm.js';
 import type { AgentFactory, AgentFactoryContext } from '../../../src/registry/agent-factory.js';
 import { tokenize } from '../../../src/text/text-analysis.js';
-import { startChat } from '../../models/adk-chat.js';
+import { startChat } from '../offline-model/adk-chat.js';
 
 /** The factories by name, as the registry looks them up from `factory_function`. */
 const FACTORIES: Readonly<Record<string, AgentFactory>> = {

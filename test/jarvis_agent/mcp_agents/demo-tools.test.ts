@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { buildDemoAgent, type DemoAgentKind } from '../../../jarvis_agent/mcp_agents/demo-agent.js';
 import { DemoCalendar } from '../../../jarvis_agent/mcp_agents/demo-calendar.js';
-import { OFFLINE_MODEL_MARKER, OfflineLlm } from '../../../src/models/offline-llm.js';
-import { type Chat, startChat } from '../../models/adk-chat.js';
+import { OFFLINE_MODEL_MARKER, OfflineLlm } from '../../../jarvis_agent/offline-model/offline-llm.js';
+import { type Chat, startChat } from '../offline-model/adk-chat.js';
 
 /** Thursday 12 June 2025, 10:00 UTC: 12 of June's 30 days have (partly) elapsed. */
 const NOW = () => new Date('2025-06-12T10:00:00Z');

@@ -1,5 +1,5 @@
 /**
- * @module jarvis_agent/is-main-module
+ * @module is-main-module
  * Whether a module is the program Node.js was started with, so an entry file can also be imported (by
  * tests) without running.
  */

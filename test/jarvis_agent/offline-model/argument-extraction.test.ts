@@ -1,6 +1,6 @@
 import type { Content } from '@google/genai';
 import { describe, expect, it } from 'vitest';
-import { ConversationHistory, recordsOf } from '../../src/models/conversation-history.js';
+import { ConversationHistory, recordsOf } from '../../../jarvis_agent/offline-model/conversation-history.js';
 import {
   extractArguments,
   findDays,
@@ -10,10 +10,15 @@ import {
   findOrdinal,
   findPeriod,
   refersBack,
-} from '../../src/models/extract-arguments.js';
-import { MIN_TOOL_SCORE, rankTools, selectTool } from '../../src/models/select-tool.js';
-import { type ParamSpec, readToolSpec, readToolSpecs, type ToolSpec } from '../../src/models/tool-specs.js';
-import { stem, tokenize } from '../../src/text/text-analysis.js';
+} from '../../../jarvis_agent/offline-model/extract-arguments.js';
+import { MIN_TOOL_SCORE, rankTools, selectTool } from '../../../jarvis_agent/offline-model/select-tool.js';
+import {
+  type ParamSpec,
+  readToolSpec,
+  readToolSpecs,
+  type ToolSpec,
+} from '../../../jarvis_agent/offline-model/tool-specs.js';
+import { stem, tokenize } from '../../../src/text/text-analysis.js';
 
 const TODAY = new Date('2025-06-12T00:00:00Z');
 const NO_HISTORY = new ConversationHistory([]);

@@ -1,5 +1,5 @@
 /**
- * @module test/models/adk-chat
+ * @module test/jarvis_agent/offline-model/adk-chat
  * Drives an agent through ADK's real `Runner` and `InMemorySessionService`, one session per chat, and
  * collects per turn the tool calls, tool results and final text.
  */

@@ -1,5 +1,5 @@
 /**
- * @module models/conversation-history
+ * @module jarvis_agent/offline-model/conversation-history
  * What the offline model remembers of a conversation: ADK replays the whole session in
  * `llmRequest.contents`, so follow-ups ("the second one", "show details") are resolved from earlier turns.
  */

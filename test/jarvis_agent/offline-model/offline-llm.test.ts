@@ -1,8 +1,12 @@
 import { FunctionTool, Gemini, LlmAgent, type LlmRequest } from '@google/adk';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createDefaultModel } from '../../src/models/default-model.js';
-import { OFFLINE_MODEL_MARKER, OFFLINE_MODEL_NAME, OfflineLlm } from '../../src/models/offline-llm.js';
+import { createDefaultModel } from '../../../jarvis_agent/offline-model/default-model.js';
+import {
+  OFFLINE_MODEL_MARKER,
+  OFFLINE_MODEL_NAME,
+  OfflineLlm,
+} from '../../../jarvis_agent/offline-model/offline-llm.js';
 import { startChat } from './adk-chat.js';
 
 /** A small library domain, unrelated to the demo agents, so the model is tested on its own terms. */

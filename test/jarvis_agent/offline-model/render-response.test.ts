@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { bulletLine, formatScalar, renderFunctionResponse } from '../../src/models/render-response.js';
+import {
+  bulletLine,
+  formatScalar,
+  renderFunctionResponse,
+} from '../../../jarvis_agent/offline-model/render-response.js';
 
 const render = (response: Record<string, unknown>, args: Record<string, unknown> = {}) =>
   renderFunctionResponse({ name: 'tool_x', response, args });

@@ -1,5 +1,5 @@
 /**
- * @module models/render-response
+ * @module jarvis_agent/offline-model/render-response
  * Turns a tool's JSON result into a short readable reply: lists as one bullet line per item, objects
  * as `key: value` lines, empty lists said plainly, errors said as errors.
  */

@@ -1,11 +1,11 @@
 /**
- * @module models/select-tool
+ * @module jarvis_agent/offline-model/select-tool
  * Chooses the tool that best fits the user's words: token overlap with each tool's name, description,
  * parameter descriptions and enum values (weighted by how rare a word is among the offered tools), plus
  * credit for arguments the query fills. Deterministic: ties go to the tool declared first.
  */
 
-import { isStopword, stem, tokenize, words } from '../text/text-analysis.js';
+import { isStopword, stem, tokenize, words } from '../../src/text/text-analysis.js';
 import { findIds } from './conversation-history.js';
 import {
   type Extraction,

@@ -1,5 +1,5 @@
 /**
- * @module models/tool-specs
+ * @module jarvis_agent/offline-model/tool-specs
  * A normalised view of the function declarations an ADK request offers the model, read from
  * `llmRequest.config.tools` so that any tool kind (function, MCP, agent-as-tool) is seen the same way.
  */

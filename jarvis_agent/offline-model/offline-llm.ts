@@ -1,5 +1,5 @@
 /**
- * @module models/offline-llm
+ * @module jarvis_agent/offline-model/offline-llm
  * A deterministic local stand-in for Gemini, so the demo agents work without `GOOGLE_API_KEY`: it calls
  * the agent's best-matching tool with arguments read from the user's words, then renders the tool's
  * result. Every reply it writes ends with {@link OFFLINE_MODEL_MARKER}.

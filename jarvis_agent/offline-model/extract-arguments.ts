@@ -1,11 +1,11 @@
 /**
- * @module models/extract-arguments
+ * @module jarvis_agent/offline-model/extract-arguments
  * Fills a tool's arguments from the user's words, guided by the parameter schema: enum values named in
  * the query, identifiers for `*_id` parameters (or from earlier turns: "the second one"), numbers and
  * durations, calendar months, booleans, and free text for a required summary such as a ticket title.
  */
 
-import { isStopword, stem, tokenize, words } from '../text/text-analysis.js';
+import { isStopword, stem, tokenize, words } from '../../src/text/text-analysis.js';
 import { type ConversationHistory, findIds, type JsonRecord, looksLikeId } from './conversation-history.js';
 import type { ParamSpec, ToolSpec } from './tool-specs.js';
 

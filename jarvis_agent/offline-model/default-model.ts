@@ -1,10 +1,10 @@
 /**
- * @module models/default-model
+ * @module jarvis_agent/offline-model/default-model
  * The model the host hands to agent factories: Gemini when an API key is configured, otherwise the
  * offline deterministic model, so a fresh checkout works without credentials.
  */
 import { type BaseLlm, Gemini } from '@google/adk';
-import type { Config } from '../config.js';
+import type { Config } from '../../src/config.js';
 import { OfflineLlm } from './offline-llm.js';
 
 /**
