@@ -63,6 +63,8 @@ export interface ServiceOptions {
   logger?: Logger;
   /** The clock of the session store's timestamps (tests inject one); defaults to the system clock. */
   sessionClock?: () => Date;
+  /** The built web UI served at `/ui` (default: the build's `dist/ui`). */
+  uiDir?: string;
 }
 
 /** Open everything the config names and build the app. On failure, whatever was opened is closed again. */
@@ -131,6 +133,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
         // The Host check stays on until both registry changes and sessions need a token.
         http: httpOptions(config, config.adminToken !== undefined && config.apiToken !== undefined),
         drain,
+        ...(options.uiDir !== undefined && { uiDir: options.uiDir }),
       },
     );
     closers.push(() => app.close());
