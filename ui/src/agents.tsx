@@ -117,11 +117,6 @@ export function AgentsView({ api, headingRef, tokens }: ViewProps) {
   const [registering, setRegistering] = useState(false);
   const [deleting, setDeleting] = useState<string | undefined>(undefined);
 
-  useEffect(() => {
-    if (lastChange !== undefined)
-      setNotice(`Agent ${lastChange.agent_name} ${lastChange.type} (live update)`);
-  }, [lastChange]);
-
   const rows = useMemo(() => {
     const list = [...(agents?.values() ?? [])].filter(
       (agent) =>
@@ -183,7 +178,9 @@ export function AgentsView({ api, headingRef, tokens }: ViewProps) {
         </h1>
         <p class={`feed feed-${feed.state}`} role="status" aria-live="polite">
           {feed.state === 'live'
-            ? 'Live: following registry changes'
+            ? `Live: following registry changes${
+                lastChange === undefined ? '' : `; last: ${lastChange.agent_name} ${lastChange.type}`
+              }`
             : feed.state === 'connecting'
               ? 'Connecting to the change feed…'
               : `Live updates interrupted, retrying: ${feed.error}`}
