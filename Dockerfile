@@ -14,9 +14,12 @@ RUN apt-get update \
   && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
+# `prepare` runs on npm ci: without Vite (a production install) it only says the UI is not built here.
+COPY scripts/prepare-ui.mjs ./scripts/prepare-ui.mjs
 RUN npm ci --omit=dev --no-audit --no-fund
 
-# The build: every dependency (tsc), no install scripts (nothing native is needed to compile), then dist/.
+# The build: every dependency (tsc, Vite), no install scripts (nothing native is needed to compile), then
+# dist/ with the web UI in dist/ui.
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -25,6 +28,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY jarvis_agent ./jarvis_agent
 COPY scripts ./scripts
+COPY ui ./ui
 RUN npm run build
 
 # The runtime: owned by root and read-only to the service; only /app/data is writable, by `node` (uid 1000).

@@ -78,6 +78,8 @@ export interface ServiceOptions {
    * them. The project's entry point passes the offline model when there is no key.
    */
   agentModel?: (config: Config) => BaseLlm | string;
+  /** The built web UI served at `/ui` (default: the build's `dist/ui`). */
+  uiDir?: string;
 }
 
 /** Open everything the config names and build the app. On failure, whatever was opened is closed again. */
@@ -147,6 +149,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
         // The Host check stays on until both registry changes and sessions need a token.
         http: httpOptions(config, config.adminToken !== undefined && config.apiToken !== undefined),
         drain,
+        ...(options.uiDir !== undefined && { uiDir: options.uiDir }),
       },
     );
     closers.push(() => app.close());

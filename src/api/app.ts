@@ -2,8 +2,8 @@
  * @module api/app
  * Builds the service's HTTP application from its services: the base app (JSON-only bodies, TypeBox
  * validation, one error handler, request ids, security headers, rate limits, graceful drain; see
- * base-app.ts), CORS, access control (admin-auth.ts), OpenAPI at `/openapi.json`, offline docs at `/docs`
- * and metrics at `/metrics`. It does not listen; `main.ts` does.
+ * base-app.ts), CORS, access control (admin-auth.ts), OpenAPI at `/openapi.json`, offline docs at `/docs`,
+ * metrics at `/metrics` and the admin web UI at `/ui`. It does not listen; `main.ts` does.
  */
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
@@ -17,6 +17,7 @@ import { registryRoutes } from './registry-routes.js';
 import { serviceRoutes } from './service-routes.js';
 import type { AppOptions, AppServices } from './services.js';
 import { sessionRoutes } from './session-routes.js';
+import { defaultUiDir, uiRoutes } from './ui-routes.js';
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
@@ -110,6 +111,8 @@ export async function createApp(services: AppServices, options: AppOptions = {})
     { prefix: '/sessions' },
   );
   if (metrics !== undefined) await app.register(metricsRoutes, { metrics, read: access.read });
+  // The page and its assets hold no data: every call the UI makes goes through the guarded API above.
+  await app.register(uiRoutes, { dir: options.uiDir ?? defaultUiDir() });
   return app;
 }
 

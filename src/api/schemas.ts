@@ -227,6 +227,7 @@ export const RootResponseSchema = Type.Object(
     docs: Type.String(),
     openapi: Type.String(),
     health: Type.String(),
+    ui: Type.String({ description: 'The admin web UI.' }),
   },
   {
     additionalProperties: false,
@@ -237,6 +238,7 @@ export const RootResponseSchema = Type.Object(
         docs: '/docs',
         openapi: '/openapi.json',
         health: '/health',
+        ui: '/ui',
       },
     ],
   },

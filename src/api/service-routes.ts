@@ -34,6 +34,7 @@ export const serviceRoutes: FastifyPluginAsyncTypebox<ServiceRoutesOptions> = as
       docs: '/docs',
       openapi: '/openapi.json',
       health: '/health',
+      ui: '/ui',
     }),
   );
 

@@ -68,4 +68,6 @@ export interface AppOptions {
   startedAt?: Date;
   /** Timeouts, the connection cap and the `Host` check of the HTTP server. */
   http?: ReturnType<typeof httpOptions>;
+  /** The built web UI served at `/ui` (default: the build's `dist/ui`). */
+  uiDir?: string;
 }

@@ -74,7 +74,8 @@ const EXAMPLE_SESSION = {
   },
 };
 
-const { conversation_history: _h, agents_invoked: _i, context: _c, ...EXAMPLE_SUMMARY } = EXAMPLE_SESSION;
+const { conversation_history: _h, agents_invoked: _i, context: _c, ...EXAMPLE_FIELDS } = EXAMPLE_SESSION;
+const EXAMPLE_SUMMARY = { ...EXAMPLE_FIELDS, message_count: 2, invocation_count: 1 };
 
 export const sessionRoutes: FastifyPluginAsyncTypebox<SessionRoutesOptions> = async (app, { sessions }) => {
   const cache = new ResponseCache(SESSION_CACHE_BYTES);
@@ -101,12 +102,17 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<SessionRoutesOptions> = as
       schema: {
         tags: TAG,
         summary: 'List sessions',
-        description: 'Most recently updated first, optionally by user and status; `limit` defaults to 50.',
+        description:
+          'Most recently updated first (ties by session id), optionally by user and status; `limit` defaults to 50. ' +
+          "For the next page pass the response's `next_cursor` back as `cursor` (`null` on the last page): " +
+          'pages read by cursor neither skip nor repeat a session while others are created, updated or deleted; ' +
+          'a session updated meanwhile moves to the front of the listing. `offset` still pages by position ' +
+          '(not together with `cursor`). An unreadable cursor is a 400.',
         querystring: SessionListQuerySchema,
         response: {
           200: {
             ...SessionListSchema,
-            examples: [{ sessions: [EXAMPLE_SUMMARY], total: 1 }],
+            examples: [{ sessions: [EXAMPLE_SUMMARY], total: 1, next_cursor: null }],
           },
           ...errorResponses(400),
         },

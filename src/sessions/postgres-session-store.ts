@@ -29,6 +29,7 @@ import {
 } from './adk-session-record.js';
 import {
   type ParsedPage,
+  pageWithCursor,
   parseCleanup,
   parseContext,
   parseGetSessionOptions,
@@ -52,11 +53,11 @@ import type {
   Page,
   Session,
   SessionContext,
+  SessionFields,
   SessionList,
   SessionListQuery,
   SessionMetadata,
   SessionStatus,
-  SessionSummary,
 } from './session-record.js';
 import type { CleanupOptions, SessionStore, SessionStoreHealth } from './session-store.js';
 
@@ -189,22 +190,40 @@ const SQL = {
   schemaVersion: 'SELECT COALESCE(MAX(version), 0) AS version FROM schema_migrations',
 } as const;
 
-function listSql(byUser: boolean, byStatus: boolean): string {
-  const conditions = [byUser ? 's.user_id = $3' : '', byStatus ? `s.status = $${byUser ? 4 : 3}` : ''];
-  const filter = conditions.filter(Boolean);
-  const where = filter.length === 0 ? '' : `WHERE ${filter.join(' AND ')}`;
+function listSql(byUser: boolean, byStatus: boolean, afterCursor: boolean): string {
+  let parameter = 2;
+  const next = () => `$${++parameter}`;
+  const filters = [byUser ? `s.user_id = ${next()}` : '', byStatus ? `s.status = ${next()}` : ''].filter(
+    Boolean,
+  );
+  const conditions = [...filters];
+  if (afterCursor) {
+    // The listing order is (updated_at DESC, session_id ASC): "after" the cursor is older, or as old with a
+    // greater id. Stored times have millisecond precision, so the cursor's ISO text compares exactly.
+    const at = `${next()}::timestamptz`;
+    conditions.push(`(s.updated_at < ${at} OR (s.updated_at = ${at} AND s.session_id > ${next()}))`);
+  }
+  const where = (list: string[]) => (list.length === 0 ? '' : `WHERE ${list.join(' AND ')}`);
   // One statement, so the page and the total come from the same snapshot.
-  return `SELECT (SELECT count(*) FROM sessions s ${where})::float8 AS total,
+  return `SELECT (SELECT count(*) FROM sessions s ${where(filters)})::float8 AS total,
     (SELECT COALESCE(json_agg(json_build_array(p.session_id, p.user_id, p.created_at, p.updated_at, p.status,
-        p.metadata, p.last_agent_called) ORDER BY p.sort_updated DESC, p.session_id), '[]')
-     FROM (SELECT ${SUMMARY_COLUMNS}, s.updated_at AS sort_updated
-           FROM sessions s LEFT JOIN session_context c ON c.session_id = s.session_id ${where}
+        p.metadata, p.last_agent_called, p.message_count, p.invocation_count)
+        ORDER BY p.sort_updated DESC, p.session_id), '[]')
+     FROM (SELECT ${SUMMARY_COLUMNS}, s.updated_at AS sort_updated,
+             (SELECT count(*) FROM conversation_history h WHERE h.session_id = s.session_id)::float8 AS message_count,
+             (SELECT count(*) FROM agent_invocations i WHERE i.session_id = s.session_id)::float8 AS invocation_count
+           FROM sessions s LEFT JOIN session_context c ON c.session_id = s.session_id ${where(conditions)}
            ORDER BY s.updated_at DESC, s.session_id LIMIT $1 OFFSET $2) p) AS sessions`;
 }
 
 const LIST_SQL = new Map(
   [false, true].flatMap((byUser) =>
-    [false, true].map((byStatus) => [`${byUser}:${byStatus}`, listSql(byUser, byStatus)] as const),
+    [false, true].flatMap((byStatus) =>
+      [false, true].map(
+        (afterCursor) =>
+          [`${byUser}:${byStatus}:${afterCursor}`, listSql(byUser, byStatus, afterCursor)] as const,
+      ),
+    ),
   ),
 );
 
@@ -214,7 +233,17 @@ interface AppendCall {
   content: string;
 }
 
-type ListedSession = [string, string, string, string, SessionStatus, SessionMetadata, string | null];
+type ListedSession = [
+  string,
+  string,
+  string,
+  string,
+  SessionStatus,
+  SessionMetadata,
+  string | null,
+  number,
+  number,
+];
 
 export class PostgresSessionStore implements SessionStore {
   readonly backend = 'postgresql';
@@ -386,19 +415,35 @@ export class PostgresSessionStore implements SessionStore {
 
   async listSessions(query?: SessionListQuery): Promise<SessionList> {
     const input = parseListQuery(query);
-    const values: unknown[] = [input.limit, input.offset];
+    // One row more than the page: its presence means another page follows.
+    const values: unknown[] = [input.limit + 1, input.offset];
     if (input.user_id !== undefined) values.push(encodeText(input.user_id));
     if (input.status !== undefined) values.push(input.status);
-    const sql = LIST_SQL.get(`${input.user_id !== undefined}:${input.status !== undefined}`)!;
+    if (input.after !== undefined) values.push(input.after.updatedAt, input.after.sessionId);
+    const sql = LIST_SQL.get(
+      `${input.user_id !== undefined}:${input.status !== undefined}:${input.after !== undefined}`,
+    )!;
     const rows = await this.read<{ total: number; sessions: ListedSession[] }>('list sessions', sql, values);
     const { total, sessions } = rows[0]!;
-    return {
-      total,
-      sessions: sessions.map(
-        ([session_id, user_id, created_at, updated_at, status, metadata, last_agent_called]) =>
-          toSummary({ session_id, user_id, created_at, updated_at, status, metadata, last_agent_called }),
-      ),
-    };
+    const listed = sessions.map(
+      ([
+        session_id,
+        user_id,
+        created_at,
+        updated_at,
+        status,
+        metadata,
+        last_agent_called,
+        message_count,
+        invocation_count,
+      ]) => ({
+        ...toSummary({ session_id, user_id, created_at, updated_at, status, metadata, last_agent_called }),
+        message_count,
+        invocation_count,
+      }),
+    );
+    const { page, nextCursor } = pageWithCursor(listed, input.limit);
+    return { total, sessions: page, next_cursor: nextCursor };
   }
 
   async deleteSession(sessionId: string): Promise<void> {
@@ -674,7 +719,7 @@ function toInvocation(row: InvocationRow): Invocation {
   };
 }
 
-function toSummary(row: SummaryRow): SessionSummary {
+function toSummary(row: SummaryRow): SessionFields {
   return {
     session_id: row.session_id,
     user_id: decodeText(row.user_id),

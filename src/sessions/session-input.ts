@@ -6,6 +6,7 @@
 import { AppError } from '../errors.js';
 import { assertJsonValue, BODY_LIMITS } from '../safe-json.js';
 import { compileValidator } from '../schema-validator.js';
+import { decodeSessionCursor, encodeSessionCursor, type SessionCursorPosition } from './session-cursor.js';
 import {
   CleanupOptionsSchema,
   type ContextInput,
@@ -18,7 +19,6 @@ import {
   PageSchema,
   SessionCreationSchema,
   SessionId,
-  type SessionListQuery,
   SessionListQuerySchema,
   type SessionStatus,
   StatusUpdateSchema,
@@ -131,9 +131,46 @@ export function parseGetSessionOptions(options: unknown): { history: ParsedPage;
 
 export const DEFAULT_LIST_LIMIT = 50;
 
-export function parseListQuery(query: unknown): SessionListQuery & { offset: number; limit: number } {
-  const input = listQueryValidator(optionsObject(query));
-  return { ...input, offset: input.offset ?? 0, limit: input.limit ?? DEFAULT_LIST_LIMIT };
+/** A listing query ready for SQL: `after` is the decoded cursor, if any. */
+export interface ParsedListQuery {
+  user_id?: string;
+  status?: SessionStatus;
+  offset: number;
+  limit: number;
+  after?: SessionCursorPosition;
+}
+
+export function parseListQuery(query: unknown): ParsedListQuery {
+  const { cursor, ...input } = listQueryValidator(optionsObject(query));
+  if (cursor !== undefined && input.offset !== undefined) {
+    throw new AppError(
+      'validation_error',
+      'Invalid session list query: give cursor or offset, not both (a cursor already says where the page starts).',
+    );
+  }
+  return {
+    ...input,
+    offset: input.offset ?? 0,
+    limit: input.limit ?? DEFAULT_LIST_LIMIT,
+    ...(cursor !== undefined && { after: decodeSessionCursor(cursor) }),
+  };
+}
+
+/**
+ * The page's `next_cursor` from the rows read for it: stores read one row more than `limit`, and its
+ * presence means another page follows, starting after the page's last session.
+ */
+export function pageWithCursor<T extends { session_id: string; updated_at: string }>(
+  rows: readonly T[],
+  limit: number,
+): { page: T[]; nextCursor: string | null } {
+  if (rows.length <= limit) return { page: [...rows], nextCursor: null };
+  const page = rows.slice(0, limit);
+  const last = page.at(-1)!;
+  return {
+    page,
+    nextCursor: encodeSessionCursor({ updatedAt: last.updated_at, sessionId: last.session_id }),
+  };
 }
 
 export function parseCleanup(days: unknown, options: unknown): { days: number; idleTimeoutMinutes: number } {

@@ -82,9 +82,20 @@ const summaryFields = {
   last_agent_called: NullableText,
 };
 
-/** A session without its history: what listings return. */
-export const SessionSummarySchema = Type.Object(summaryFields, { additionalProperties: false });
+const Count = Type.Integer({ minimum: 0, examples: [2] });
+
+/** A session without its history but with its sizes: what listings return. */
+export const SessionSummarySchema = Type.Object(
+  {
+    ...summaryFields,
+    message_count: { ...Count, description: 'Messages in the conversation history.' },
+    invocation_count: { ...Count, description: 'Agent invocations recorded, successful or not.' },
+  },
+  { additionalProperties: false },
+);
 export type SessionSummary = Static<typeof SessionSummarySchema>;
+/** The fields a session and its summary share. */
+export type SessionFields = Omit<SessionSummary, 'message_count' | 'invocation_count'>;
 
 /** `GET /sessions/{session_id}`: the session with its messages (insertion order), invocations and context. */
 export const SessionSchema = Type.Object(
@@ -98,8 +109,25 @@ export const SessionSchema = Type.Object(
 );
 export type Session = Static<typeof SessionSchema>;
 
+/** An opaque position in a listing: pass a page's `next_cursor` back as `cursor` for the next page. */
+export const SessionCursor = Type.String({
+  minLength: 1,
+  maxLength: 1024,
+  description:
+    "Opaque: a page's `next_cursor`, to read the sessions after that page's last one. Pages read this way " +
+    'neither skip nor repeat a session while others are created or updated; a session updated meanwhile ' +
+    'moves to the front of the listing.',
+  examples: ['WyIyMDI2LTExLTIzVDA5OjMwOjAyLjAwMFoiLCIwYjhmNmE1MiJd'],
+});
+
 export const SessionListSchema = Type.Object(
-  { sessions: Type.Array(SessionSummarySchema), total: Type.Integer({ minimum: 0 }) },
+  {
+    sessions: Type.Array(SessionSummarySchema),
+    total: Type.Integer({ minimum: 0, description: 'Sessions matching the filters, on every page.' }),
+    next_cursor: Type.Union([SessionCursor, Type.Null()], {
+      description: '`cursor` for the next page; `null` on the last page.',
+    }),
+  },
   { additionalProperties: false },
 );
 export type SessionList = Static<typeof SessionListSchema>;
@@ -174,12 +202,16 @@ export const GetSessionOptionsSchema = Type.Object(
 );
 export type GetSessionOptions = Static<typeof GetSessionOptionsSchema>;
 
-/** Listings are most recently updated first; `limit` defaults to 50. */
+/**
+ * Listings are most recently updated first (ties by session id); `limit` defaults to 50. Page with `cursor`
+ * (stable while sessions change) or `offset` (not both).
+ */
 export const SessionListQuerySchema = Type.Object(
   {
     user_id: Type.Optional(UserId),
     status: Type.Optional(SessionStatus),
     offset: Type.Optional(Offset),
+    cursor: Type.Optional(SessionCursor),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
   },
   { additionalProperties: false },

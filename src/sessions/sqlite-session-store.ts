@@ -23,6 +23,7 @@ import { type DatabaseInitOptions, openSessionDatabase } from './db-init.js';
 import { GroupCommitQueue } from './group-commit-queue.js';
 import {
   type ParsedPage,
+  pageWithCursor,
   parseCleanup,
   parseContext,
   parseGetSessionOptions,
@@ -46,11 +47,11 @@ import type {
   Page,
   Session,
   SessionContext,
+  SessionFields,
   SessionList,
   SessionListQuery,
   SessionMetadata,
   SessionStatus,
-  SessionSummary,
 } from './session-record.js';
 import type { CleanupOptions, SessionStore, SessionStoreHealth } from './session-store.js';
 import type { SqliteConnection } from './sqlite-database.js';
@@ -81,9 +82,18 @@ interface InvocationRow extends Omit<Invocation, 'success'> {
   success: number;
 }
 
+interface ListedRow extends SessionRow {
+  message_count: number;
+  invocation_count: number;
+}
+
+/** Sizes for listings, each counted from its per-session index. */
+const COUNT_COLUMNS = `(SELECT count(*) FROM conversation_history h WHERE h.session_id = s.session_id) AS message_count,
+  (SELECT count(*) FROM agent_invocations i WHERE i.session_id = s.session_id) AS invocation_count`;
+
 const SESSION_COLUMNS = `s.session_id, s.user_id, s.created_at, s.updated_at, s.status, s.metadata,
-  c.last_agent_called, c.last_query, c.last_response, c.updated_at AS context_updated_at
-  FROM sessions s LEFT JOIN session_context c ON c.session_id = s.session_id`;
+  c.last_agent_called, c.last_query, c.last_response, c.updated_at AS context_updated_at`;
+const SESSIONS_WITH_CONTEXT = 'FROM sessions s LEFT JOIN session_context c ON c.session_id = s.session_id';
 
 export class SqliteSessionStore implements SessionStore {
   readonly backend = 'sqlite';
@@ -265,11 +275,26 @@ export class SqliteSessionStore implements SessionStore {
     const filters: unknown[] = [];
     if (input.user_id !== undefined) filters.push(input.user_id);
     if (input.status !== undefined) filters.push(input.status);
+    const after =
+      input.after === undefined ? [] : [input.after.updatedAt, input.after.updatedAt, input.after.sessionId];
     return this.read('list sessions', () => {
-      const statements = this.listStatementsFor(input.user_id !== undefined, input.status !== undefined);
-      const rows = statements.page.all(...filters, input.limit, input.offset) as SessionRow[];
+      const statements = this.listStatementsFor(
+        input.user_id !== undefined,
+        input.status !== undefined,
+        input.after !== undefined,
+      );
+      const rows = statements.page.all(...filters, ...after, input.limit + 1, input.offset) as ListedRow[];
       const { total } = statements.count.get(...filters) as { total: number };
-      return { sessions: rows.map(toSummary), total };
+      const { page, nextCursor } = pageWithCursor(rows, input.limit);
+      return {
+        sessions: page.map((row) => ({
+          ...toSummary(row),
+          message_count: row.message_count,
+          invocation_count: row.invocation_count,
+        })),
+        total,
+        next_cursor: nextCursor,
+      };
     });
   }
 
@@ -461,17 +486,27 @@ export class SqliteSessionStore implements SessionStore {
     return toStoreError(error, action);
   }
 
-  private listStatementsFor(byUser: boolean, byStatus: boolean): { page: Statement; count: Statement } {
-    const key = `${byUser}:${byStatus}`;
+  private listStatementsFor(
+    byUser: boolean,
+    byStatus: boolean,
+    afterCursor: boolean,
+  ): { page: Statement; count: Statement } {
+    const key = `${byUser}:${byStatus}:${afterCursor}`;
     let statements = this.listStatements.get(key);
     if (statements === undefined) {
-      const conditions = [byUser ? 's.user_id = ?' : '', byStatus ? 's.status = ?' : ''].filter(Boolean);
-      const where = conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
+      const filters = [byUser ? 's.user_id = ?' : '', byStatus ? 's.status = ?' : ''].filter(Boolean);
+      // The listing order is (updated_at DESC, session_id ASC): "after" the cursor is older, or as old with a
+      // greater id.
+      const conditions = afterCursor
+        ? [...filters, '(s.updated_at < ? OR (s.updated_at = ? AND s.session_id > ?))']
+        : filters;
+      const where = (list: string[]) => (list.length === 0 ? '' : `WHERE ${list.join(' AND ')}`);
       statements = {
         page: this.db.prepare(
-          `SELECT ${SESSION_COLUMNS} ${where} ORDER BY s.updated_at DESC, s.session_id LIMIT ? OFFSET ?`,
+          `SELECT ${SESSION_COLUMNS}, ${COUNT_COLUMNS} ${SESSIONS_WITH_CONTEXT} ${where(conditions)}
+            ORDER BY s.updated_at DESC, s.session_id LIMIT ? OFFSET ?`,
         ),
-        count: this.db.prepare(`SELECT count(*) AS total FROM sessions s ${where}`),
+        count: this.db.prepare(`SELECT count(*) AS total FROM sessions s ${where(filters)}`),
       };
       this.listStatements.set(key, statements);
     }
@@ -543,7 +578,7 @@ function prepareStatements(db: SqliteConnection) {
     ),
     selectVersion: db.prepare('SELECT version FROM sessions WHERE session_id = ?'),
     sessionExists: db.prepare('SELECT 1 FROM sessions WHERE session_id = ?'),
-    selectSession: db.prepare(`SELECT ${SESSION_COLUMNS} WHERE s.session_id = ?`),
+    selectSession: db.prepare(`SELECT ${SESSION_COLUMNS} ${SESSIONS_WITH_CONTEXT} WHERE s.session_id = ?`),
     deleteSession: db.prepare('DELETE FROM sessions WHERE session_id = ?'),
     insertMessage: db.prepare(
       'INSERT INTO conversation_history (session_id, role, content, timestamp) VALUES (?, ?, ?, ?)',
@@ -581,7 +616,7 @@ function prepareStatements(db: SqliteConnection) {
   };
 }
 
-function toSummary(row: SessionRow): SessionSummary {
+function toSummary(row: SessionRow): SessionFields {
   return {
     session_id: row.session_id,
     user_id: row.user_id,

@@ -238,6 +238,7 @@ describe('GET / and /health', () => {
       docs: '/docs',
       openapi: '/openapi.json',
       health: '/health',
+      ui: '/ui',
     });
   });
 

@@ -156,6 +156,48 @@ describe('session API', () => {
     expect((await call('GET', '/sessions?limit=1')).body.sessions).toHaveLength(1);
   });
 
+  it('pages the listing by cursor with counts in each summary, and refuses a bad cursor with 400', async () => {
+    const { call } = await startService();
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++)
+      ids.push((await call('POST', '/sessions', { body: { user_id: 'hank' } })).body.session_id);
+    await call('POST', `/sessions/${ids[0]}/history`, { body: { role: 'user', content: 'hi' } });
+    await call('POST', `/sessions/${ids[0]}/invocations`, {
+      body: { agent_name: 'tickets_agent', query: 'hi', success: true, duration_ms: 3 },
+    });
+    const all = (await call('GET', '/sessions?user_id=hank')).body;
+    expect(all.next_cursor).toBeNull();
+    expect(all.sessions[0]).toMatchObject({
+      session_id: ids[0],
+      message_count: 1,
+      invocation_count: 1,
+      last_agent_called: 'tickets_agent',
+    });
+    const walked: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const query: string = cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`;
+      const page = await call('GET', `/sessions?user_id=hank&limit=2${query}`);
+      expect(page.status).toBe(200);
+      expect(page.body.total).toBe(5);
+      walked.push(...page.body.sessions.map((s: { session_id: string }) => s.session_id));
+      cursor = page.body.next_cursor;
+    } while (cursor !== null);
+    expect(walked).toEqual(all.sessions.map((s: { session_id: string }) => s.session_id));
+    for (const bad of ['garbage!', 'WzFd', `${all.sessions[0].session_id}`]) {
+      const refused = await call('GET', `/sessions?cursor=${encodeURIComponent(bad)}`);
+      expect(refused.status, bad).toBe(400);
+      expect(refused.body.error).toMatchObject({
+        code: 'validation_error',
+        message: expect.stringMatching(/cursor/),
+      });
+    }
+    const first = (await call('GET', '/sessions?limit=1')).body;
+    const both = await call('GET', `/sessions?offset=1&cursor=${first.next_cursor}`);
+    expect(both.status).toBe(400);
+    expect(both.body.error.message).toMatch(/cursor or offset/);
+  });
+
   it('deletes a session with everything that hangs off it', async () => {
     const { call } = await startService();
     const id = (await call('POST', '/sessions', { body: { user_id: 'frank' } })).body.session_id;

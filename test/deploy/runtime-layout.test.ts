@@ -210,6 +210,11 @@ describe('the runtime stage, reproduced', () => {
     expect(processUid(child.pid!)).toBe(UNPRIVILEGED.uid);
     expect(processUid(child.pid!)).not.toBe(0);
     expect((await call(url, 'GET', '/health')).body).toMatchObject({ status: 'ok', registry: { agents: 3 } });
+    // The build stage built the web UI into dist/ui, and the runtime serves it from there.
+    const ui = await call(url, 'GET', '/ui');
+    expect(ui.status).toBe(200);
+    expect(ui.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(ui.body).toMatch(/<script type="module"[^>]* src="\/ui\/assets\/[^"]+\.js"/);
     for (const file of ['registry_config.json', 'sessions.db']) {
       expect(statSync(path.join(dataDir, file)).uid, file).toBe(UNPRIVILEGED.uid);
     }

@@ -451,7 +451,10 @@ export function describeSessionStoreContract(name: string, factory: SessionStore
           status: 'completed',
           metadata: { i: 0 },
           last_agent_called: null,
+          message_count: 0,
+          invocation_count: 0,
         });
+        expect(all.next_cursor).toBeNull();
         const alice = await store.listSessions({ user_id: 'alice', limit: 2 });
         expect(alice.total).toBe(3);
         expect(alice.sessions.map((s) => s.session_id)).toEqual([ids[0], ids[2]]);
@@ -461,13 +464,148 @@ export function describeSessionStoreContract(name: string, factory: SessionStore
         expect(active).toMatchObject({ total: 2 });
         const completed = await store.listSessions({ status: 'completed' });
         expect(completed.sessions.map((s) => s.session_id)).toEqual([ids[0]]);
-        expect(await store.listSessions({ user_id: 'carol' })).toEqual({ sessions: [], total: 0 });
+        expect(await store.listSessions({ user_id: 'carol' })).toEqual({
+          sessions: [],
+          total: 0,
+          next_cursor: null,
+        });
         await expectAppError(
           store.listSessions({ status: 'gone' as 'active' }),
           'validation_error',
           /status/,
         );
         await expectAppError(store.listSessions({ limit: 1001 }), 'validation_error', /limit/);
+      });
+
+      it('gives each summary its message and invocation counts and last agent', async () => {
+        const busy = await store.createSession('alice');
+        const quiet = await store.createSession('alice');
+        await store.addToHistory(busy, 'user', 'show my tickets');
+        await store.addToHistory(busy, 'assistant', '2 open');
+        await store.addToHistory(busy, 'user', 'and costs?');
+        await store.trackInvocation(busy, {
+          agent_name: 'tickets',
+          query: 'q',
+          success: true,
+          duration_ms: 4,
+        });
+        await store.trackInvocation(busy, {
+          agent_name: 'finops',
+          query: 'q',
+          success: false,
+          error_message: 'down',
+          duration_ms: 9,
+        });
+        await store.addToHistory(quiet, 'user', 'hello');
+        const listed = await store.listSessions({ user_id: 'alice' });
+        const byId = new Map(listed.sessions.map((s) => [s.session_id, s]));
+        expect(byId.get(busy)).toMatchObject({
+          message_count: 3,
+          invocation_count: 2,
+          last_agent_called: 'tickets',
+        });
+        expect(byId.get(quiet)).toMatchObject({
+          message_count: 1,
+          invocation_count: 0,
+          last_agent_called: null,
+        });
+      });
+
+      it('pages by cursor, most recently updated first with ties by id, and ends with a null cursor', async () => {
+        const ids: string[] = [];
+        for (let i = 0; i < 7; i++) {
+          ids.push(await store.createSession(i % 2 === 0 ? 'alice' : 'bob'));
+          // Pairs share a timestamp, so ties on updated_at are broken by session id.
+          if (i % 2 === 1) clock.advance(1000);
+        }
+        const everything = (await store.listSessions({ limit: 1000 })).sessions.map((s) => s.session_id);
+        expect([...everything].sort()).toEqual([...ids].sort());
+        const walked: string[] = [];
+        let cursor: string | null | undefined;
+        let pages = 0;
+        do {
+          const page = await store.listSessions({ limit: 3, ...(cursor ? { cursor } : {}) });
+          expect(page.total).toBe(7);
+          walked.push(...page.sessions.map((s) => s.session_id));
+          cursor = page.next_cursor;
+          pages++;
+        } while (cursor !== null);
+        expect(walked).toEqual(everything);
+        expect(pages).toBe(3);
+        // A page that ends exactly at the last session has no next cursor.
+        const exact = await store.listSessions({ limit: 7 });
+        expect(exact.next_cursor).toBeNull();
+        const first = await store.listSessions({ limit: 6 });
+        expect(first.next_cursor).not.toBeNull();
+        const last = await store.listSessions({ limit: 6, cursor: first.next_cursor! });
+        expect(last).toMatchObject({ total: 7, next_cursor: null });
+        expect(last.sessions.map((s) => s.session_id)).toEqual([everything[6]]);
+        // Filters apply on cursor pages too.
+        const alicePage = await store.listSessions({ user_id: 'alice', limit: 2 });
+        const aliceRest = await store.listSessions({
+          user_id: 'alice',
+          limit: 10,
+          cursor: alicePage.next_cursor!,
+        });
+        expect([...alicePage.sessions, ...aliceRest.sessions].map((s) => s.session_id)).toEqual(
+          everything.filter((id) => ids.indexOf(id) % 2 === 0),
+        );
+        expect(aliceRest.total).toBe(4);
+        // Offset pages carry a cursor too, so a client can switch to keyset paging.
+        const byOffset = await store.listSessions({ limit: 2, offset: 2 });
+        const afterOffset = await store.listSessions({ limit: 100, cursor: byOffset.next_cursor! });
+        expect(afterOffset.sessions.map((s) => s.session_id)).toEqual(everything.slice(4));
+      });
+
+      it('neither skips nor repeats a session when others are created, updated or deleted between pages', async () => {
+        const ids: string[] = [];
+        for (let i = 0; i < 6; i++) {
+          ids.push(await store.createSession('alice'));
+          clock.advance(1000);
+        }
+        const first = await store.listSessions({ limit: 2 });
+        expect(first.sessions.map((s) => s.session_id)).toEqual([ids[5], ids[4]]);
+        // Meanwhile: a new session arrives (it goes to the front), a seen one is updated (moves to the
+        // front), an unseen one is deleted.
+        const newcomer = await store.createSession('alice');
+        clock.advance(1000);
+        await store.addToHistory(ids[5]!, 'user', 'again');
+        await store.deleteSession(ids[1]!);
+        const rest: string[] = [];
+        let cursor = first.next_cursor;
+        while (cursor !== null) {
+          const page = await store.listSessions({ limit: 2, cursor });
+          rest.push(...page.sessions.map((s) => s.session_id));
+          cursor = page.next_cursor;
+        }
+        expect(rest).toEqual([ids[3], ids[2], ids[0]]);
+        expect(rest).not.toContain(newcomer);
+        // Offset paging, for comparison, repeats a session of the first page after the same changes.
+        const second = await store.listSessions({ limit: 2, offset: 2 });
+        expect(second.sessions.map((s) => s.session_id)).toEqual([ids[4], ids[3]]);
+      });
+
+      it('refuses a malformed cursor, and a cursor with an offset, as validation errors', async () => {
+        await store.createSession('alice');
+        await store.createSession('alice');
+        const { next_cursor } = await store.listSessions({ limit: 1 });
+        for (const cursor of [
+          'not a cursor!',
+          Buffer.from('{"a":1}').toString('base64url'),
+          Buffer.from('["2026-02-30T00:00:00.000Z","x"]').toString('base64url'),
+          Buffer.from('["yesterday","x"]').toString('base64url'),
+          Buffer.from('["2026-01-05T12:00:00.000Z",""]').toString('base64url'),
+          Buffer.from('["2026-01-05T12:00:00.000Z",7]').toString('base64url'),
+          Buffer.from('[1').toString('base64url'),
+        ]) {
+          await expectAppError(store.listSessions({ cursor }), 'validation_error', /cursor/);
+        }
+        await expectAppError(store.listSessions({ cursor: '' }), 'validation_error', /cursor/);
+        await expectAppError(
+          store.listSessions({ cursor: next_cursor!, offset: 1 }),
+          'validation_error',
+          /cursor or offset/,
+        );
       });
 
       it('deletes a session with its history, invocations and context', async () => {

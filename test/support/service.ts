@@ -56,6 +56,17 @@ export async function startService(
   dataDir?: string,
   options: ServiceOptions = {},
 ): Promise<RunningService> {
+  const handle = await launchService(env, dataDir, options);
+  running.push(handle);
+  return handle;
+}
+
+/** Start the service as `startService` does, for a whole suite: the caller stops it. */
+export async function launchService(
+  env: Record<string, string> = {},
+  dataDir?: string,
+  options: ServiceOptions = {},
+): Promise<RunningService> {
   const dir = dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'service-test-'));
   const config = loadConfig({
     PORT: '0',
@@ -86,7 +97,6 @@ export async function startService(
     },
     call: (method, route, options = {}) => call(url, method, route, options),
   };
-  running.push(handle);
   return handle;
 }
 
