@@ -21,4 +21,9 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
     'registry: agents, revision, change feed',
     readSql('../registry/postgres-registry-schema.sql'),
   ),
+  sqlMigration(
+    3,
+    'registry: agent versions (history, actor, rollback)',
+    readSql('../registry/postgres-registry-versions.sql'),
+  ),
 ];
