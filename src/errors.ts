@@ -16,6 +16,7 @@ export const ERROR_STATUS = {
   not_found: 404,
   agent_not_found: 404,
   session_not_found: 404,
+  version_not_found: 404,
   agent_exists: 409,
   session_exists: 409,
   version_conflict: 409,

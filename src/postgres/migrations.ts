@@ -21,10 +21,13 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
     'registry: agents, revision, change feed',
     readSql('../registry/postgres-registry-schema.sql'),
   ),
-  // Reserved number 5 (3 = registry versions, 4 = routing decisions): the runner wants 1, 2, 3, ... without
-  // gaps, so this is 3 until those are merged, then 5 (change this one number).
   sqlMigration(
     3,
+    'registry: agent versions (history, actor, rollback)',
+    readSql('../registry/postgres-registry-versions.sql'),
+  ),
+  sqlMigration(
+    5,
     'ADK sessions: adk_sessions, adk_events, adk_state',
     readSql('../sessions/postgres-adk-schema.sql'),
   ),

@@ -31,11 +31,16 @@ import {
 } from './durable-file.js';
 import { emptyDocument, type RegistryFileContents, readRegistryFile, storageError } from './registry-file.js';
 import {
+  type AgentVersion,
+  ANONYMOUS_ACTOR,
   agentExists,
   agentNotFound,
+  type ChangeOptions,
   type ChangePage,
   type ChangeType,
+  DEFAULT_VERSIONS_KEPT,
   historyExpired,
+  RECOVERED_ACTOR,
   type RecoveryEvent,
   type RegistryChange,
   type RegistryLoadResult,
@@ -46,6 +51,7 @@ import {
   type StoredAgent,
   versionConflict,
 } from './registry-store.js';
+import { type LatestVersion, VersionHistory, type VersionRow } from './version-history.js';
 
 export const REGISTRY_FILE = 'registry_config.json';
 export const BACKUP_SUFFIX = '.backup';
@@ -64,6 +70,8 @@ export interface FileStoreOptions {
   now?: () => Date;
   /** Changes kept for `changesSince` (default 10,000). */
   changesKept?: number;
+  /** Versions kept per agent (default 50) in DATA_DIR/registry_history.db. */
+  versionsKept?: number;
 }
 
 const COMMA = Buffer.from(',');
@@ -76,6 +84,7 @@ interface PendingChange {
   name: string;
   record?: AgentRecord;
   expectedVersion?: number;
+  actor: string;
   resolve(change: RegistryChange): void;
   reject(error: unknown): void;
 }
@@ -87,6 +96,8 @@ interface Accepted {
   next: StoredAgent | null;
   version: number;
   record: AgentRecord | null;
+  /** The record the version keeps: the new one, or for a deletion the one deleted. */
+  kept: AgentRecord;
 }
 
 export class FileStore implements RegistryStore {
@@ -100,6 +111,10 @@ export class FileStore implements RegistryStore {
   private readonly fs: DurableFs;
   private readonly now: () => Date;
   private readonly changesKept: number;
+  private readonly versionsKept: number;
+  private versionHistory: VersionHistory | undefined;
+  /** The newest version of every name that ever had one, deleted names included. */
+  private lastVersion = new Map<string, number>();
   private lock: DataDirLock | undefined;
   /** Backups and restores run one at a time. */
   private readonly queue = new SerialQueue();
@@ -137,6 +152,7 @@ export class FileStore implements RegistryStore {
     this.fs = options.fs ?? realFs;
     this.now = options.now ?? (() => new Date());
     this.changesKept = options.changesKept ?? DEFAULT_CHANGES_KEPT;
+    this.versionsKept = options.versionsKept ?? DEFAULT_VERSIONS_KEPT;
   }
 
   /**
@@ -151,6 +167,16 @@ export class FileStore implements RegistryStore {
       throw storageError(`create the data directory ${this.dataDir}`, error);
     }
     this.lock = DataDirLock.acquire(this.dataDir);
+    try {
+      this.versionHistory = VersionHistory.open(this.dataDir, {
+        versionsKept: this.versionsKept,
+        logger: this.logger,
+      });
+    } catch (error) {
+      this.lock.release();
+      this.lock = undefined;
+      throw error;
+    }
     const names = await this.fs.readdir(this.dataDir);
     const base = path.basename(this.path);
     for (const name of names) {
@@ -164,6 +190,8 @@ export class FileStore implements RegistryStore {
   async close(): Promise<void> {
     await this.drain();
     await this.queue.drain();
+    this.versionHistory?.close();
+    this.versionHistory = undefined;
     this.lock?.release();
     this.lock = undefined;
     this.loaded = false;
@@ -214,12 +242,16 @@ export class FileStore implements RegistryStore {
     }
     const document = contents?.document ?? emptyDocument(this.now());
     this.names = Object.keys(document.agents).sort();
-    this.agents = new Map(this.names.map((name) => [name, { record: document.agents[name]!, version: 1 }]));
+    this.revision = this.now().getTime() * 1000;
+    const versions = this.reconcileHistory(document);
+    this.agents = new Map(
+      this.names.map((name) => [name, { record: document.agents[name]!, version: versions.get(name)! }]),
+    );
     for (const { record } of this.agents.values()) this.remember(record);
     this.lastUpdated = document.last_updated;
-    this.revision = this.now().getTime() * 1000;
     this.history = [];
-    this.pristine = source === 'empty' && events.length === 0;
+    // A history means agents were stored here before, even if the file is gone: never seed over it.
+    this.pristine = source === 'empty' && events.length === 0 && this.lastVersion.size === 0;
     this.loaded = true;
     const result: RegistryLoadResult = {
       revision: this.revision,
@@ -232,16 +264,82 @@ export class FileStore implements RegistryStore {
     return result;
   }
 
-  async insert(record: AgentRecord): Promise<RegistryChange> {
-    return this.enqueue({ kind: 'insert', name: record.name, record });
+  async insert(record: AgentRecord, options: ChangeOptions = {}): Promise<RegistryChange> {
+    return this.enqueue({ kind: 'insert', name: record.name, record, actor: actorOf(options) });
   }
 
-  async update(record: AgentRecord, expectedVersion: number): Promise<RegistryChange> {
-    return this.enqueue({ kind: 'update', name: record.name, record, expectedVersion });
+  async update(
+    record: AgentRecord,
+    expectedVersion: number,
+    options: ChangeOptions = {},
+  ): Promise<RegistryChange> {
+    return this.enqueue({
+      kind: 'update',
+      name: record.name,
+      record,
+      expectedVersion,
+      actor: actorOf(options),
+    });
   }
 
-  async remove(name: string): Promise<RegistryChange> {
-    return this.enqueue({ kind: 'remove', name });
+  async remove(name: string, options: ChangeOptions = {}): Promise<RegistryChange> {
+    return this.enqueue({ kind: 'remove', name, actor: actorOf(options) });
+  }
+
+  async versions(name: string): Promise<AgentVersion[]> {
+    this.assertLoaded();
+    return this.versionHistory!.list(name);
+  }
+
+  async version(name: string, version: number): Promise<AgentRecord> {
+    this.assertLoaded();
+    return this.versionHistory!.get(name, version);
+  }
+
+  /**
+   * The file is the truth; the history follows it. Where the file differs from a name's newest version
+   * (a crash between the file replace and the history COMMIT, a restored backup, an edited file), the
+   * difference is recorded as a new version with actor `recovered`. Returns each stored name's version.
+   */
+  private reconcileHistory(document: RegistryDocument): Map<string, number> {
+    const latest = this.versionHistory!.latest();
+    const at = this.now().toISOString();
+    const rows: VersionRow[] = [];
+    const versions = new Map<string, number>();
+    const add = (
+      name: string,
+      previous: LatestVersion | undefined,
+      type: VersionRow['type'],
+      record: string,
+    ) => {
+      const version = (previous?.version ?? 0) + 1;
+      rows.push({ name, version, revision: this.revision, type, record, at, actor: RECOVERED_ACTOR });
+      return version;
+    };
+    for (const name of this.names) {
+      const record = JSON.stringify(document.agents[name]);
+      const previous = latest.get(name);
+      if (previous === undefined || previous.type === 'deleted') {
+        versions.set(name, add(name, previous, 'registered', record));
+      } else if (previous.record !== record) {
+        versions.set(name, add(name, previous, 'updated', record));
+      } else {
+        versions.set(name, previous.version);
+      }
+    }
+    for (const [name, previous] of latest) {
+      if (previous.type !== 'deleted' && !versions.has(name)) add(name, previous, 'deleted', previous.record);
+    }
+    if (rows.length > 0) {
+      this.versionHistory!.record(rows);
+      this.logger.warn(
+        { agents: rows.map((row) => row.name) },
+        'the registry file differs from its version history: recorded the differences as recovered versions',
+      );
+    }
+    this.lastVersion = new Map([...latest].map(([name, { version }]) => [name, version]));
+    for (const row of rows) this.lastVersion.set(row.name, row.version);
+    return versions;
   }
 
   async changesSince(since: number, limit: number): Promise<ChangePage> {
@@ -346,11 +444,14 @@ export class FileStore implements RegistryStore {
   private async saveBatch(batch: PendingChange[]): Promise<void> {
     const overlay = new Map<string, StoredAgent | null>();
     const current = (name: string) => (overlay.has(name) ? overlay.get(name)! : this.agents.get(name));
+    const overlayVersions = new Map<string, number>();
     const accepted: Accepted[] = [];
     for (const pending of batch) {
       try {
-        const change = this.judge(pending, current(pending.name));
+        const last = overlayVersions.get(pending.name) ?? this.lastVersion.get(pending.name) ?? 0;
+        const change = this.judge(pending, current(pending.name), last);
         overlay.set(pending.name, change.next);
+        overlayVersions.set(pending.name, change.version);
         accepted.push(change);
       } catch (error) {
         pending.reject(error);
@@ -360,11 +461,29 @@ export class FileStore implements RegistryStore {
 
     const at = this.now().toISOString();
     const names = mergeNames(this.names, overlay);
+    let versions: { commit(): void; rollback(): void } | undefined;
     try {
+      // The versions' transaction spans the file replace: committed only once the file holds the changes.
+      versions = this.versionHistory!.begin(
+        accepted.map((change, i) => ({
+          name: change.pending.name,
+          version: change.version,
+          revision: this.revision + i + 1,
+          type: change.type,
+          record: JSON.stringify(change.kept),
+          at,
+          actor: change.pending.actor,
+        })),
+      );
       await replaceFileDurably(this.fs, this.path, this.serialize(names, current, at), {
         backupPath: this.backupPath,
       });
     } catch (error) {
+      try {
+        versions?.rollback();
+      } catch (rollbackError) {
+        this.logger.error({ err: rollbackError }, 'could not roll back the version history');
+      }
       this.lastError = messageOf(error);
       this.logger.error({ err: error, file: this.path }, 'registry save failed; the previous file is intact');
       const failure = storageError(
@@ -375,6 +494,17 @@ export class FileStore implements RegistryStore {
       for (const change of accepted) change.pending.reject(failure);
       return;
     }
+    try {
+      versions.commit();
+    } catch (error) {
+      // The file holds the changes, so they are made: the next load records their versions as recovered.
+      this.logger.error({ err: error }, 'could not commit the version history; the next start recovers it');
+      try {
+        versions.rollback();
+      } catch {
+        // No transaction left to roll back.
+      }
+    }
     this.saves++;
     this.lastSavedAt = at;
     this.lastError = undefined;
@@ -382,6 +512,7 @@ export class FileStore implements RegistryStore {
       if (next === null) this.agents.delete(name);
       else this.agents.set(name, next);
     }
+    for (const [name, version] of overlayVersions) this.lastVersion.set(name, version);
     this.names = names;
     this.lastUpdated = at;
     this.pristine = false;
@@ -401,21 +532,22 @@ export class FileStore implements RegistryStore {
       this.history.splice(0, this.history.length - this.changesKept);
   }
 
-  private judge(pending: PendingChange, stored: StoredAgent | null | undefined): Accepted {
+  /** `last`: the name's newest version, also when it is deleted (a new registration continues from it). */
+  private judge(pending: PendingChange, stored: StoredAgent | null | undefined, last: number): Accepted {
     const exists = stored !== null && stored !== undefined;
+    const version = last + 1;
     if (pending.kind === 'insert') {
       const record = validateAgentRecord(pending.record);
       if (exists) throw agentExists(pending.name);
-      return { pending, type: 'registered', next: { record, version: 1 }, version: 1, record };
+      return { pending, type: 'registered', next: { record, version }, version, record, kept: record };
     }
     if (!exists) throw agentNotFound(pending.name);
     if (pending.kind === 'remove') {
-      return { pending, type: 'deleted', next: null, version: stored.version, record: null };
+      return { pending, type: 'deleted', next: null, version, record: null, kept: stored.record };
     }
     const record = validateAgentRecord(pending.record);
     if (stored.version !== pending.expectedVersion) throw versionConflict(pending.name, stored.version);
-    const version = stored.version + 1;
-    return { pending, type: 'updated', next: { record, version }, version, record };
+    return { pending, type: 'updated', next: { record, version }, version, record, kept: record };
   }
 
   /** Exactly `JSON.stringify(document, null, 2)` plus a newline, built from cached per-entry bytes. */
@@ -589,6 +721,10 @@ export interface RegistryInspection {
   rejected: RejectedRecord[];
   /** Files a load would move aside, with why. */
   unusable: string[];
+}
+
+function actorOf(options: ChangeOptions): string {
+  return options.actor ?? ANONYMOUS_ACTOR;
 }
 
 /** `names` (sorted) with the batch's inserts added and its deletions removed, still sorted. */

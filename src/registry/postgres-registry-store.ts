@@ -13,10 +13,14 @@ import { PostgresListener } from '../postgres/postgres-listener.js';
 import type { PostgresPool, PostgresQueryable } from '../postgres/postgres-pool.js';
 import { type AgentRecord, validateAgentRecord } from './agent-record.js';
 import {
+  type AgentVersion,
+  ANONYMOUS_ACTOR,
   agentExists,
   agentNotFound,
+  type ChangeOptions,
   type ChangePage,
   type ChangeType,
+  DEFAULT_VERSIONS_KEPT,
   historyExpired,
   type RegistryChange,
   type RegistryLoadResult,
@@ -24,6 +28,7 @@ import {
   type RegistryStore,
   type RegistryStoreHealth,
   versionConflict,
+  versionNotFound,
 } from './registry-store.js';
 
 export interface PostgresRegistryStoreOptions {
@@ -33,6 +38,8 @@ export interface PostgresRegistryStoreOptions {
   now?: () => Date;
   /** Changes kept for the feed (default 10,000); older `since` values get `history_expired`. */
   changesKept?: number;
+  /** Versions kept per agent (default 50); the oldest beyond it are deleted. */
+  versionsKept?: number;
 }
 
 interface ChangeRow {
@@ -55,6 +62,7 @@ export class PostgresRegistryStore implements RegistryStore {
   private readonly logger: Logger;
   private readonly now: () => Date;
   private readonly changesKept: number;
+  private readonly versionsKept: number;
   private readonly watchers = new Set<() => void>();
   private listener: PostgresListener | undefined;
   private channel = '';
@@ -68,6 +76,7 @@ export class PostgresRegistryStore implements RegistryStore {
     this.logger = options.logger ?? silentLogger();
     this.now = options.now ?? (() => new Date());
     this.changesKept = options.changesKept ?? DEFAULT_PG_CHANGES_KEPT;
+    this.versionsKept = options.versionsKept ?? DEFAULT_VERSIONS_KEPT;
   }
 
   /**
@@ -112,21 +121,29 @@ export class PostgresRegistryStore implements RegistryStore {
     );
   }
 
-  async insert(record: AgentRecord): Promise<RegistryChange> {
+  async insert(record: AgentRecord, options: ChangeOptions = {}): Promise<RegistryChange> {
     const valid = validateAgentRecord(record);
-    return this.change('register the agent', async (db, next) => {
-      const inserted = await db.query(
-        'INSERT INTO registry_agents (name, record, version) VALUES ($1, $2::json, 1) ON CONFLICT (name) DO NOTHING',
+    return this.change('register the agent', options, async (db, next) => {
+      // A deleted name keeps its versions: registering it again continues their numbering.
+      const inserted = await db.query<{ version: string }>(
+        `INSERT INTO registry_agents (name, record, version)
+         SELECT $1, $2::json, COALESCE(max(version), 0) + 1 FROM registry_versions WHERE name = $1
+         ON CONFLICT (name) DO NOTHING RETURNING version`,
         [valid.name, JSON.stringify(valid)],
       );
-      if (inserted.rowCount === 0) throw agentExists(valid.name);
-      return next('registered', valid.name, valid, 1);
+      const row = inserted.rows[0];
+      if (row === undefined) throw agentExists(valid.name);
+      return next('registered', valid.name, valid, Number(row.version));
     });
   }
 
-  async update(record: AgentRecord, expectedVersion: number): Promise<RegistryChange> {
+  async update(
+    record: AgentRecord,
+    expectedVersion: number,
+    options: ChangeOptions = {},
+  ): Promise<RegistryChange> {
     const valid = validateAgentRecord(record);
-    return this.change('update the agent', async (db, next) => {
+    return this.change('update the agent', options, async (db, next) => {
       const updated = await db.query<{ version: string }>(
         `UPDATE registry_agents SET record = $2::json, version = version + 1
          WHERE name = $1 AND version = $3 RETURNING version`,
@@ -147,16 +164,60 @@ export class PostgresRegistryStore implements RegistryStore {
     });
   }
 
-  remove(name: string): Promise<RegistryChange> {
-    return this.change('delete the agent', async (db, next) => {
-      const deleted = await db.query<{ version: string }>(
-        'DELETE FROM registry_agents WHERE name = $1 RETURNING version',
+  remove(name: string, options: ChangeOptions = {}): Promise<RegistryChange> {
+    return this.change('delete the agent', options, async (db, next) => {
+      const deleted = await db.query<{ version: string; record: AgentRecord }>(
+        'DELETE FROM registry_agents WHERE name = $1 RETURNING version, record',
         [name],
       );
       const row = deleted.rows[0];
       if (row === undefined) throw agentNotFound(name);
-      return next('deleted', name, null, Number(row.version));
+      return next('deleted', name, null, Number(row.version) + 1, row.record);
     });
+  }
+
+  async versions(name: string): Promise<AgentVersion[]> {
+    return this.run(
+      'read the agent versions',
+      async (db) => {
+        const rows = await db.query<{
+          version: string;
+          revision: string;
+          type: ChangeType;
+          at: Date;
+          actor: string;
+        }>(
+          'SELECT version, revision, type, at, actor FROM registry_versions WHERE name = $1 ORDER BY version DESC',
+          [name],
+        );
+        if (rows.rows.length === 0) throw agentNotFound(name);
+        return rows.rows.map((row) => ({
+          version: Number(row.version),
+          revision: Number(row.revision),
+          type: row.type,
+          at: row.at.toISOString(),
+          actor: row.actor,
+        }));
+      },
+      { readOnly: true },
+    );
+  }
+
+  async version(name: string, version: number): Promise<AgentRecord> {
+    return this.run(
+      'read the agent version',
+      async (db) => {
+        const rows = await db.query<{ record: AgentRecord | null; known: boolean }>(
+          `SELECT (SELECT record FROM registry_versions WHERE name = $1 AND version = $2) AS record,
+                  EXISTS (SELECT 1 FROM registry_versions WHERE name = $1) AS known`,
+          [name, version],
+        );
+        const row = rows.rows[0]!;
+        if (row.record !== null) return row.record;
+        throw row.known ? versionNotFound(name, version) : agentNotFound(name);
+      },
+      { readOnly: true },
+    );
   }
 
   async changesSince(since: number, limit: number): Promise<ChangePage> {
@@ -200,6 +261,7 @@ export class PostgresRegistryStore implements RegistryStore {
           JSON.stringify(record),
         ]);
         made.push(await this.appendChange(db, ++revision, 'registered', record.name, record, 1, at));
+        await this.appendVersion(db, made.at(-1)!, record, ANONYMOUS_ACTOR);
       }
       await db.query('UPDATE registry_state SET revision = $1, last_updated = $2, ever_held_agents = true', [
         revision,
@@ -249,6 +311,7 @@ export class PostgresRegistryStore implements RegistryStore {
    */
   private change(
     action: string,
+    options: ChangeOptions,
     work: (
       db: PostgresQueryable,
       next: (
@@ -256,6 +319,7 @@ export class PostgresRegistryStore implements RegistryStore {
         name: string,
         record: AgentRecord | null,
         version: number,
+        deleted?: AgentRecord,
       ) => Promise<RegistryChange>,
     ) => Promise<RegistryChange>,
   ): Promise<RegistryChange> {
@@ -266,9 +330,11 @@ export class PostgresRegistryStore implements RegistryStore {
         [at],
       );
       const revision = Number(locked.rows[0]!.revision);
-      const change = await work(db, (type, name, record, version) =>
-        this.appendChange(db, revision, type, name, record, version, at),
-      );
+      const change = await work(db, async (type, name, record, version, deleted) => {
+        const made = await this.appendChange(db, revision, type, name, record, version, at);
+        await this.appendVersion(db, made, (record ?? deleted)!, options.actor ?? ANONYMOUS_ACTOR);
+        return made;
+      });
       await db.query('DELETE FROM registry_changes WHERE revision <= $1', [revision - this.changesKept]);
       await this.notify(db, revision);
       return change;
@@ -293,6 +359,34 @@ export class PostgresRegistryStore implements RegistryStore {
       at,
     ]);
     return { revision, type, agent_name: name, record, version, at: at.toISOString() };
+  }
+
+  /** The version a change made, in its transaction; versions beyond the kept number are deleted. */
+  private async appendVersion(
+    db: PostgresQueryable,
+    change: RegistryChange,
+    record: AgentRecord,
+    actor: string,
+  ): Promise<void> {
+    await db.query(
+      `INSERT INTO registry_versions (name, version, revision, type, record, at, actor)
+       VALUES ($1, $2, $3, $4, $5::json, $6, $7)`,
+      [
+        change.agent_name,
+        change.version,
+        change.revision,
+        change.type,
+        JSON.stringify(record),
+        change.at,
+        actor,
+      ],
+    );
+    if (change.version > this.versionsKept) {
+      await db.query('DELETE FROM registry_versions WHERE name = $1 AND version <= $2', [
+        change.agent_name,
+        change.version - this.versionsKept,
+      ]);
+    }
   }
 
   /**

@@ -12,8 +12,33 @@ import type { AgentRecord } from './agent-record.js';
 /** A record as stored, with the version a compare-and-swap update must name. */
 export interface StoredAgent {
   readonly record: AgentRecord;
-  /** 1 when registered, +1 with every update. */
+  /**
+   * The agent's latest version: every change to a name (register, update, delete) takes the next number,
+   * so re-registering a deleted name continues its numbering.
+   */
   readonly version: number;
+}
+
+/** Who makes a change: recorded with the version it makes. */
+export interface ChangeOptions {
+  /** The label of the admin token used, `anonymous` when none is configured (the default). */
+  actor?: string;
+}
+
+/** The actor of changes made without a token, and of versions a load recorded from the file. */
+export const ANONYMOUS_ACTOR = 'anonymous';
+export const RECOVERED_ACTOR = 'recovered';
+/** Versions kept per agent unless configured (`REGISTRY_VERSIONS_KEPT`). */
+export const DEFAULT_VERSIONS_KEPT = 50;
+
+/** One version of an agent, as `GET /registry/agents/{name}/versions` lists it. */
+export interface AgentVersion {
+  readonly version: number;
+  /** The store revision of the change that made it. */
+  readonly revision: number;
+  readonly type: ChangeType;
+  readonly at: string;
+  readonly actor: string;
 }
 
 export type ChangeType = 'registered' | 'updated' | 'deleted';
@@ -26,7 +51,7 @@ export interface RegistryChange {
   readonly agent_name: string;
   /** The record after the change; `null` for a deletion. */
   readonly record: AgentRecord | null;
-  /** The agent's version after the change (for a deletion: the version that was deleted). */
+  /** The agent's version this change made (a deletion makes one too). */
   readonly version: number;
   readonly at: string;
 }
@@ -105,14 +130,24 @@ export interface RegistryStore {
    * Add a record (version 1). `agent_exists` if the name is taken, `validation_error` if the record is not
    * valid (`validateAgentRecord`): in both cases nothing is stored.
    */
-  insert(record: AgentRecord): Promise<RegistryChange>;
+  insert(record: AgentRecord, options?: ChangeOptions): Promise<RegistryChange>;
   /**
    * Replace a record, only if it is still at `expectedVersion`: `version_conflict` otherwise (someone else
    * changed it since it was read), `agent_not_found` if it is gone.
    */
-  update(record: AgentRecord, expectedVersion: number): Promise<RegistryChange>;
+  update(record: AgentRecord, expectedVersion: number, options?: ChangeOptions): Promise<RegistryChange>;
   /** Delete a record; `agent_not_found` if there is none by that name. */
-  remove(name: string): Promise<RegistryChange>;
+  remove(name: string, options?: ChangeOptions): Promise<RegistryChange>;
+  /**
+   * The kept versions of `name`, newest first (at most the configured number per agent; a deleted agent
+   * keeps its history). `agent_not_found` if the name never had a version.
+   */
+  versions(name: string): Promise<AgentVersion[]>;
+  /**
+   * The record as version `version` left it (for a deletion: the record that was deleted).
+   * `agent_not_found` if the name never had a version, `version_not_found` if that one is not kept.
+   */
+  version(name: string, version: number): Promise<AgentRecord>;
   /**
    * Up to `limit` changes after `since`, oldest first. `history_expired` when changes after `since` are no
    * longer retained (the caller reloads with `load`).
@@ -146,6 +181,13 @@ export function versionConflict(name: string, version: number): AppError {
   return new AppError(
     'version_conflict',
     `"${name}" was changed by someone else (it is now at version ${version}); read it again and retry`,
+  );
+}
+
+export function versionNotFound(name: string, version: number): AppError {
+  return new AppError(
+    'version_not_found',
+    `"${name}" has no version ${version} (or it is older than the versions kept); list them with GET /registry/agents/${name}/versions`,
   );
 }
 

@@ -29,10 +29,14 @@ const corruptFiles = (dir: string) =>
     .filter((name) => name.includes('.corrupt-'))
     .sort();
 
-describeRegistryStoreContract('file', async ({ changesKept }) => {
+describeRegistryStoreContract('file', async ({ changesKept, versionsKept }) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'file-store-contract-'));
   const make = async () => {
-    const store = new FileStore({ dataDir: dir, ...(changesKept !== undefined && { changesKept }) });
+    const store = new FileStore({
+      dataDir: dir,
+      ...(changesKept !== undefined && { changesKept }),
+      ...(versionsKept !== undefined && { versionsKept }),
+    });
     await store.open();
     await store.load();
     return store;

@@ -9,27 +9,31 @@ import { describeRegistryStoreContract } from './registry-store.contract.js';
 
 const postgres = await useTestPostgres('postgres-registry-store');
 
-async function openStore(url: string, pool: PostgresPool, changesKept?: number) {
-  const store = new PostgresRegistryStore(pool, { url, ...(changesKept !== undefined && { changesKept }) });
+async function openStore(url: string, pool: PostgresPool, changesKept?: number, versionsKept?: number) {
+  const store = new PostgresRegistryStore(pool, {
+    url,
+    ...(changesKept !== undefined && { changesKept }),
+    ...(versionsKept !== undefined && { versionsKept }),
+  });
   await store.open();
   await store.load();
   return store;
 }
 
 describe.skipIf(!postgres.available)('PostgresRegistryStore', () => {
-  describeRegistryStoreContract('PostgreSQL', async ({ changesKept }) => {
+  describeRegistryStoreContract('PostgreSQL', async ({ changesKept, versionsKept }) => {
     const url = await postgres.schema();
     const pools: PostgresPool[] = [(await openPostgresDatabase(url)).pool];
     return {
-      store: await openStore(url, pools[0]!, changesKept),
+      store: await openStore(url, pools[0]!, changesKept, versionsKept),
       async reopen(store) {
         await store.close();
-        return openStore(url, pools[0]!, changesKept);
+        return openStore(url, pools[0]!, changesKept, versionsKept);
       },
       async another() {
         const pool = (await openPostgresDatabase(url)).pool;
         pools.push(pool);
-        return openStore(url, pool, changesKept);
+        return openStore(url, pool, changesKept, versionsKept);
       },
       async dispose() {
         for (const pool of pools) await pool.end();

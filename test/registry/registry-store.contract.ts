@@ -19,7 +19,10 @@ export interface RegistryStoreUnderTest {
   dispose(): Promise<void>;
 }
 
-export type RegistryStoreFactory = (options: { changesKept?: number }) => Promise<RegistryStoreUnderTest>;
+export type RegistryStoreFactory = (options: {
+  changesKept?: number;
+  versionsKept?: number;
+}) => Promise<RegistryStoreUnderTest>;
 
 const names = (changes: readonly RegistryChange[]) => changes.map((change) => change.agent_name);
 const recordsOf = async (store: RegistryStore) =>
@@ -34,7 +37,7 @@ export function describeRegistryStoreContract(name: string, factory: RegistrySto
         await dispose();
       }
     });
-    const open = async (options: { changesKept?: number } = {}) => {
+    const open = async (options: { changesKept?: number; versionsKept?: number } = {}) => {
       const subject = await factory(options);
       const tracked = { store: subject.store, dispose: subject.dispose };
       opened.push(tracked);
@@ -69,7 +72,7 @@ export function describeRegistryStoreContract(name: string, factory: RegistrySto
       expect(updated).toMatchObject({ revision: start + 2, type: 'updated', version: 2 });
       expect(updated.record?.enabled).toBe(false);
       const deleted = await store.remove('alpha');
-      expect(deleted).toMatchObject({ revision: start + 3, type: 'deleted', record: null, version: 2 });
+      expect(deleted).toMatchObject({ revision: start + 3, type: 'deleted', record: null, version: 3 });
       const snapshot = await store.snapshot();
       expect(snapshot.revision).toBe(start + 3);
       expect(snapshot.agents).toEqual([]);
@@ -238,6 +241,77 @@ export function describeRegistryStoreContract(name: string, factory: RegistrySto
       expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
       expect(await recordsOf(other)).toEqual(await recordsOf(subject.store));
       expect(await other.seed([makeRecord('demo')])).toBeUndefined();
+    });
+
+    it('keeps a version of every change, newest first, with its revision, type, time and actor', async () => {
+      const { store } = await open();
+      const first = await store.insert(makeRecord('alpha'), { actor: 'ops' });
+      const second = await store.update(makeRecord('alpha', { enabled: false }), 1);
+      const third = await store.remove('alpha', { actor: 'ci' });
+      const versions = await store.versions('alpha');
+      expect(versions).toEqual([
+        { version: 3, revision: third.revision, type: 'deleted', at: third.at, actor: 'ci' },
+        { version: 2, revision: second.revision, type: 'updated', at: second.at, actor: 'anonymous' },
+        { version: 1, revision: first.revision, type: 'registered', at: first.at, actor: 'ops' },
+      ]);
+      expect(await store.version('alpha', 1)).toEqual(makeRecord('alpha'));
+      expect(await store.version('alpha', 2)).toEqual(makeRecord('alpha', { enabled: false }));
+      // A deletion's version keeps the record it deleted.
+      expect(await store.version('alpha', 3)).toEqual(makeRecord('alpha', { enabled: false }));
+      await expectAppError(store.version('alpha', 4), 'version_not_found');
+      await expectAppError(store.versions('never'), 'agent_not_found');
+      await expectAppError(store.version('never', 1), 'agent_not_found');
+    });
+
+    it('continues the numbering of a deleted name when it is registered again; other names number alone', async () => {
+      const { store } = await open();
+      await store.insert(makeRecord('alpha'));
+      await store.remove('alpha');
+      const again = await store.insert(makeRecord('alpha', { tags: ['again'] }));
+      expect(again).toMatchObject({ type: 'registered', version: 3 });
+      expect((await store.snapshot()).agents[0]?.version).toBe(3);
+      await expectAppError(store.update(makeRecord('alpha'), 1), 'version_conflict');
+      expect((await store.update(makeRecord('alpha'), 3)).version).toBe(4);
+      expect((await store.insert(makeRecord('beta'))).version).toBe(1);
+      expect((await store.versions('alpha')).map((version) => version.type)).toEqual([
+        'updated',
+        'registered',
+        'deleted',
+        'registered',
+      ]);
+    });
+
+    it('keeps only the newest versions per agent', async () => {
+      const { store } = await open({ versionsKept: 2 });
+      await store.insert(makeRecord('alpha'));
+      for (let version = 1; version <= 3; version++) {
+        await store.update(makeRecord('alpha', { tags: [`t${version}`] }), version);
+      }
+      await store.insert(makeRecord('beta'));
+      expect((await store.versions('alpha')).map((version) => version.version)).toEqual([4, 3]);
+      expect((await store.version('alpha', 4)).tags).toEqual(['t3']);
+      await expectAppError(store.version('alpha', 2), 'version_not_found');
+      expect((await store.versions('beta')).map((version) => version.version)).toEqual([1]);
+    });
+
+    it('keeps versions across a reopen, and numbering continues from them', async () => {
+      const subject = await open();
+      await subject.store.insert(makeRecord('alpha'), { actor: 'ops' });
+      await subject.store.update(makeRecord('alpha', { enabled: false }), 1);
+      await subject.store.insert(makeRecord('gone'));
+      await subject.store.remove('gone');
+      const before = await subject.store.versions('alpha');
+      const reopened = await subject.reopen(subject.store);
+      expect(await reopened.versions('alpha')).toEqual(before);
+      expect((await reopened.versions('gone')).map((version) => version.type)).toEqual([
+        'deleted',
+        'registered',
+      ]);
+      expect((await reopened.snapshot()).agents.map((agent) => [agent.record.name, agent.version])).toEqual([
+        ['alpha', 2],
+      ]);
+      expect((await reopened.update(makeRecord('alpha'), 2)).version).toBe(3);
+      expect((await reopened.insert(makeRecord('gone'))).version).toBe(3);
     });
 
     it('reports its health with its backend named', async () => {
