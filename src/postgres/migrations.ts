@@ -12,6 +12,9 @@ function readSql(relative: string): () => string {
   return () => readFileSync(new URL(relative, import.meta.url), 'utf8');
 }
 
+/** See the entry below. */
+const ROUTING_DECISIONS_MIGRATION = 3;
+
 const readSessionSchemaSql = readSql('../sessions/postgres-schema.sql');
 
 export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
@@ -20,5 +23,24 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
     2,
     'registry: agents, revision, change feed',
     readSql('../registry/postgres-registry-schema.sql'),
+  ),
+  // Reserved number: 4 (registry versions take 3). If 3 is not merged yet the runner, which wants 1, 2, 3, ...
+  // without gaps, needs this one to be 3: the number is the only thing to change.
+  sqlMigration(
+    ROUTING_DECISIONS_MIGRATION,
+    'sessions: routing_decisions, the routing decision log',
+    `CREATE TABLE routing_decisions (
+      id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      at timestamptz NOT NULL,
+      session_id text COLLATE "C",
+      query text NOT NULL,
+      query_hashed boolean NOT NULL,
+      candidates json NOT NULL,
+      selected text[] NOT NULL,
+      follow_up boolean NOT NULL,
+      revision bigint NOT NULL
+    );
+    CREATE INDEX idx_decisions_at ON routing_decisions (at);
+    CREATE INDEX idx_decisions_session ON routing_decisions (session_id, id);`,
   ),
 ];
