@@ -49,7 +49,11 @@ export const DecisionListQuerySchema = Type.Object(
       Type.String({ minLength: 1, maxLength: 128, description: 'Only decisions that selected this agent.' }),
     ),
     since: Type.Optional(
-      Type.String({ format: 'date-time', description: 'Only decisions made at or after this time.' }),
+      Type.String({
+        minLength: 1,
+        maxLength: 64,
+        description: 'Only decisions made at or after this time (ISO-8601).',
+      }),
     ),
     limit: Type.Optional(
       Type.Integer({ minimum: 1, maximum: MAX_DECISION_PAGE, default: DEFAULT_DECISION_PAGE }),
