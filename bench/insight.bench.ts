@@ -66,7 +66,7 @@ function registryOf(entries: RegisteredAgent[]): ReplayRegistry & { onChange(): 
     list: () => entries,
     get: (name) => byName.get(name),
     previewRegistration: async (input) =>
-      record(input.name!, [...(input.capabilities?.examples as string[])]),
+      record(input.name!, [...((input.capabilities?.examples ?? []) as string[])]),
     previewCapabilities: (name, capabilities) => ({ ...byName.get(name)!.record, capabilities }),
     onChange: () => () => {},
   };
