@@ -24,7 +24,7 @@ const SEED = 20_261_201;
 const AGENTS = 1000;
 const EXAMPLES_PER_AGENT = 10;
 const DECISIONS = 10_000;
-const RUNS = 3;
+const RUNS = 2;
 
 function record(name: string, examples: string[]): AgentRecord {
   const at = '2026-12-01T00:00:00.000Z';
@@ -72,7 +72,18 @@ function registryOf(entries: RegisteredAgent[]): ReplayRegistry & { onChange(): 
   };
 }
 
-async function replayBench(report: Report, entries: RegisteredAgent[], dir: string): Promise<void> {
+/** CPU milliseconds of this process (user + system) since `start`. */
+function cpuSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000;
+}
+
+async function replayBench(
+  report: Report,
+  entries: RegisteredAgent[],
+  live: AgentRouter,
+  dir: string,
+): Promise<void> {
   report.section('What-if replay, 1,000 agents, 10,000 logged decisions');
   const store = await SqliteSessionStore.open(path.join(dir, 'sessions.db'), { synchronous: 'NORMAL' });
   const random = seededRandom(SEED + 1);
@@ -96,7 +107,7 @@ async function replayBench(report: Report, entries: RegisteredAgent[], dir: stri
   for (let i = 0; i < decisions.length; i += 500) await store.recordDecisions(decisions.slice(i, i + 500));
 
   const registry = registryOf(entries);
-  const replay = new RouteReplay({ registry, decisions: store, newRouter: () => new AgentRouter() });
+  const replay = new RouteReplay({ registry, live, decisions: store, newRouter: () => new AgentRouter() });
   const takeover = groupByIntent(loadBanking77('train')).get('card_arrival')!.slice(0, 20);
   const change = {
     register: {
@@ -111,6 +122,7 @@ async function replayBench(report: Report, entries: RegisteredAgent[], dir: stri
   const loop = monitorEventLoopDelay({ resolution: 1 });
   const read: number[] = [];
   const build: number[] = [];
+  const buildCpu: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     let t = performance.now();
     let cursor: string | undefined;
@@ -122,26 +134,37 @@ async function replayBench(report: Report, entries: RegisteredAgent[], dir: stri
     } while (cursor !== undefined && n < DECISIONS);
     read.push(performance.now() - t);
     t = performance.now();
+    const cpu = process.cpuUsage();
     const router = new AgentRouter();
     for (const entry of entries) router.upsert({ ...entry.record, available: true });
     router.trainNow();
     build.push(performance.now() - t);
+    buildCpu.push(cpuSince(cpu));
+    router.close();
   }
   const cold: number[] = [];
   const warm: number[] = [];
+  const coldCpu: number[] = [];
+  const warmCpu: number[] = [];
   let result: Awaited<ReturnType<RouteReplay['replay']>> | undefined;
   loop.enable();
   for (let i = 0; i < RUNS; i++) {
     replay.close();
     let t = performance.now();
+    let cpu = process.cpuUsage();
     result = await replay.replay({ change });
     cold.push(performance.now() - t);
+    coldCpu.push(cpuSince(cpu));
     t = performance.now();
+    cpu = process.cpuUsage();
     await replay.replay({ change });
     warm.push(performance.now() - t);
+    warmCpu.push(cpuSince(cpu));
   }
   loop.disable();
   const [c, w, r, b] = [stats(cold), stats(warm), stats(read), stats(build)];
+  const [cc, wc, bc] = [stats(coldCpu), stats(warmCpu), stats(buildCpu)];
+  const load = os.loadavg()[0]!.toFixed(1);
   const movedTo = Object.entries(result!.summary.moved)
     .filter(([key]) => key.endsWith('->card_arrival_specialist'))
     .reduce((sum, [, n]) => sum + n, 0);
@@ -191,6 +214,9 @@ async function replayBench(report: Report, entries: RegisteredAgent[], dir: stri
     decisions: DECISIONS,
     coldMs: c,
     warmMs: w,
+    coldCpuMs: cc.median,
+    warmCpuMs: wc.median,
+    buildCpuMs: bc.median,
     readMs: r.median,
     buildMs: b.median,
     loopMaxMs: loop.max / 1e6,
@@ -198,14 +224,12 @@ async function replayBench(report: Report, entries: RegisteredAgent[], dir: stri
   await store.close();
 }
 
-async function probeBench(report: Report, entries: RegisteredAgent[]): Promise<void> {
+async function probeBench(report: Report, entries: RegisteredAgent[], router: AgentRouter): Promise<void> {
   report.section('Capability probes, 1,000 agents');
-  const router = new AgentRouter();
-  for (const entry of entries) router.upsert({ ...entry.record, available: true });
-  router.trainNow();
   const registry = registryOf(entries);
   const wall: number[] = [];
   const cpu: number[] = [];
+  const processCpu: number[] = [];
   let longest = 0;
   const lag = monitorEventLoopDelay({ resolution: 1 });
   let misrouted = 0;
@@ -213,8 +237,10 @@ async function probeBench(report: Report, entries: RegisteredAgent[]): Promise<v
     const probes = new CapabilityProbes({ registry, router, intervalMs: 0, debounceMs: 0 });
     lag.enable();
     const t = performance.now();
+    const used = process.cpuUsage();
     await probes.runNow();
     wall.push(performance.now() - t);
+    processCpu.push(cpuSince(used));
     lag.disable();
     const s = probes.stats();
     cpu.push(s.lastRunCpuMs);
@@ -222,7 +248,7 @@ async function probeBench(report: Report, entries: RegisteredAgent[]): Promise<v
     misrouted = probes.misrouted().length;
     await probes.stop();
   }
-  const [wl, cp] = [stats(wall), stats(cpu)];
+  const [wl, cp, pc] = [stats(wall), stats(cpu), stats(processCpu)];
   const routes = AGENTS * EXAMPLES_PER_AGENT;
   report.text(
     `Every agent's ${EXAMPLES_PER_AGENT} examples routed with the trained live router (${routes.toLocaleString('en')} ` +
@@ -231,13 +257,22 @@ async function probeBench(report: Report, entries: RegisteredAgent[]): Promise<v
       `${misrouted} of ${AGENTS}.`,
   );
   report.table(
-    ['run', 'CPU in slices', 'wall', 'per example', 'longest slice', 'worst timer delay meanwhile'],
+    [
+      'run',
+      'process CPU',
+      'time in slices',
+      'wall',
+      'per example (CPU)',
+      'longest slice',
+      'worst timer delay meanwhile',
+    ],
     [
       [
         'full probe',
+        ms(pc.median, 0),
         ms(cp.median, 0),
         ms(wl.median, 0),
-        ms(cp.median / routes, 3),
+        ms(pc.median / routes, 3),
         ms(longest, 1),
         ms(lag.max / 1e6, 1),
       ],
@@ -246,12 +281,12 @@ async function probeBench(report: Report, entries: RegisteredAgent[]): Promise<v
   report.record('insight.probes', {
     agents: AGENTS,
     routes,
-    cpuMs: cp.median,
+    cpuMs: pc.median,
+    inSlicesMs: cp.median,
     wallMs: wl.median,
     longestSliceMs: longest,
     worstDelayMs: lag.max / 1e6,
   });
-  router.close();
 }
 
 export const suite: BenchSuite = {
@@ -259,10 +294,15 @@ export const suite: BenchSuite = {
   async run(report) {
     const entries = agents();
     const dir = await mkdtemp(path.join(os.tmpdir(), 'bench-insight-'));
+    // The live router, trained: replays route "before" with it, probes route every example with it.
+    const live = new AgentRouter();
+    for (const entry of entries) live.upsert({ ...entry.record, available: true });
+    live.trainNow();
     try {
-      await replayBench(report, entries, dir);
-      await probeBench(report, entries);
+      await replayBench(report, entries, live, dir);
+      await probeBench(report, entries, live);
     } finally {
+      live.close();
       await rm(dir, { recursive: true, force: true });
     }
   },

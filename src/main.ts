@@ -134,6 +134,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
     closers.push(() => decisionLog.flush());
     const replay = new RouteReplay({
       registry,
+      live: router,
       decisions: sessions,
       // Shadow routers decide as the live one does offline: the same threshold, no LLM stage.
       newRouter: () =>

@@ -1,9 +1,11 @@
 /**
  * @module insight/route-replay
  * What-if replay: the logged queries routed against the current registry and against the registry with one
- * change applied in memory (never saved), and what moved. Both sides are shadow routers built the same way
- * (every agent upserted, `trainNow()`, `routeOffline`), so a change that touches nothing moves nothing; the
- * "current" one is cached per registry revision. Routing runs in short slices that yield to the event loop.
+ * change applied in memory (never saved), and what moved. The "after" side is a shadow router (every agent
+ * upserted, the change applied, `trainNow()`, `routeOffline`). The "before" side is the live router when it
+ * has learned every change (a trained router answers by the registry's content alone, as a full build does),
+ * else a shadow router cached per revision; its answers are cached per revision too, so a second replay at
+ * the same revision routes each query once. Routing runs in short slices that yield to the event loop.
  */
 import { performance } from 'node:perf_hooks';
 import { AppError } from '../errors.js';
@@ -71,8 +73,16 @@ export interface ReplayResult {
   };
 }
 
+/** The live router, when it may stand for the current registry. */
+export interface LiveRouter {
+  routeOffline(query: string, options?: RouteOptions): RouteResult;
+  stats(): { trained: boolean };
+}
+
 export interface RouteReplayOptions {
   registry: ReplayRegistry;
+  /** The service's router, kept in step with the registry; used for "before" while it is trained. */
+  live?: LiveRouter;
   decisions: Pick<SessionStore, 'listDecisions'>;
   /** A new, empty router configured as the service's (threshold, no LLM stage). */
   newRouter: () => ShadowRouter;
@@ -85,6 +95,8 @@ export const MAX_REPLAY_LIMIT = 100_000;
 
 export class RouteReplay {
   private current: { revision: number; router: ShadowRouter } | undefined;
+  /** "Before" answers of the current revision, by query. */
+  private answers: { revision: number; selected: Map<string, string[]> } = { revision: -1, selected: new Map() };
   private running = false;
   private readonly sliceMs: number;
 
@@ -108,10 +120,27 @@ export class RouteReplay {
       }
       const apply = await this.prepare(request.change);
       const { queries, replayed, skipped } = await this.loggedQueries(request.since, limit);
-      const before = this.currentRouter();
-      const after = this.build((router) => apply(router));
+      const revision = this.options.registry.revision;
+      if (this.answers.revision !== revision) this.answers = { revision, selected: new Map() };
+      const answers = this.answers.selected;
+      const live = this.options.live;
+      const router = live !== undefined && live.stats().trained ? live : undefined;
+      let before: Pick<ShadowRouter, 'routeOffline'> | undefined = router;
+      const beforeOf = (query: string) => {
+        let selected = answers.get(query);
+        if (selected === undefined) {
+          before ??= this.currentRouter();
+          selected = before.routeOffline(query).selected;
+          answers.set(query, selected);
+        }
+        return selected;
+      };
+      const after = this.build((shadow) => apply(shadow));
       try {
-        return await this.compare(queries, before, after, replayed, skipped);
+        const result = await this.compare(queries, beforeOf, after, replayed, skipped);
+        // Answers gathered while the registry changed under the replay are not kept for the new revision.
+        if (this.options.registry.revision !== revision) this.answers = { revision: -1, selected: new Map() };
+        return result;
       } finally {
         after.close?.();
       }
@@ -124,6 +153,7 @@ export class RouteReplay {
   close(): void {
     this.current?.router.close?.();
     this.current = undefined;
+    this.answers = { revision: -1, selected: new Map() };
   }
 
   /** Validate the change and return how to apply it to a router holding the current registry. */
@@ -195,7 +225,7 @@ export class RouteReplay {
 
   private async compare(
     queries: Map<string, number>,
-    before: ShadowRouter,
+    before: (query: string) => string[],
     after: ShadowRouter,
     replayed: number,
     skipped: number,
@@ -210,7 +240,7 @@ export class RouteReplay {
         await new Promise<void>((resolve) => setImmediate(resolve));
         sliceStart = performance.now();
       }
-      const was = before.routeOffline(query).selected;
+      const was = before(query);
       const now = after.routeOffline(query).selected;
       if (sameSelection(was, now)) continue;
       changed.push({ query, before: was, after: now, count });
