@@ -171,36 +171,46 @@ async function replayBench(
   report.text(
     `Agents: ${AGENTS}, ${EXAMPLES_PER_AGENT} examples each (BANKING77 + HWU64 training utterances of one intent per ` +
       `agent). Log: ${DECISIONS.toLocaleString('en')} decisions with distinct queries (test and training ` +
-      `utterances) in SQLite. Change: register an agent with 20 "card_arrival" examples. Cold = the "current" ` +
-      `router is built too (first replay at a revision); warm = it is cached. Medians of ${RUNS} runs. Budget: 5 s.`,
+      'utterances) in SQLite. Change: register an agent with 20 "card_arrival" examples. "Before" is routed by ' +
+      'the trained live router. Cold = the first replay at a revision (10,000 "before" routes, the "after" router ' +
+      'built, 10,000 "after" routes); warm = a second replay at the same revision ("before" answers cached). ' +
+      `Medians of ${RUNS} runs; wall time and this process's CPU time (the 1-minute load average was ${load} on ` +
+      `${os.cpus().length} cores, so wall time includes waiting for a core). Budget: 5 s.`,
   );
   report.table(
-    ['replay', 'median', 'max', 'queries/s (median)', 'budget 5 s'],
+    ['replay', 'wall median', 'wall max', 'CPU median', 'queries/s (wall)', 'budget 5 s (CPU)'],
     [
       [
-        'cold (two routers built)',
+        'cold',
         ms(c.median, 0),
         ms(c.max, 0),
+        ms(cc.median, 0),
         Math.round((DECISIONS / c.median) * 1000),
-        c.max < 5000 ? 'met' : 'NOT met',
+        cc.median < 5000 ? 'met' : 'NOT met',
       ],
       [
-        'warm (one router built)',
+        'warm',
         ms(w.median, 0),
         ms(w.max, 0),
+        ms(wc.median, 0),
         Math.round((DECISIONS / w.median) * 1000),
-        w.max < 5000 ? 'met' : 'NOT met',
+        wc.median < 5000 ? 'met' : 'NOT met',
       ],
     ],
   );
   report.table(
-    ['part', 'median'],
+    ['part', 'wall median', 'CPU median'],
     [
-      ['read 10,000 decisions (20 keyset pages)', ms(r.median, 1)],
-      ['build one shadow router (1,000 upserts + trainNow)', ms(b.median, 0)],
+      ['read 10,000 decisions (20 keyset pages)', ms(r.median, 1), '—'],
       [
-        'route 2 x 10,000 queries (warm minus build and read)',
+        'build one shadow router (1,000 upserts + trainNow: one synchronous step)',
+        ms(b.median, 0),
+        ms(bc.median, 0),
+      ],
+      [
+        'route 10,000 "after" queries (warm minus build and read)',
         ms(Math.max(0, w.median - b.median - r.median), 0),
+        ms(Math.max(0, wc.median - bc.median), 0),
       ],
     ],
   );
