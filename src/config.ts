@@ -74,6 +74,12 @@ export interface Config {
    * uses the threshold fitted from the registry's own examples.
    */
   readonly routerMinConfidence: number | undefined;
+  /** Store routed queries' text in the decision log (`ROUTER_LOG_QUERIES`, default true); false stores a SHA-256. */
+  readonly routerLogQueries: boolean;
+  /** Routing decisions kept at most, newest first (`ROUTER_DECISIONS_KEPT`, default 100000). */
+  readonly routerDecisionsKept: number;
+  /** Seconds between capability probe runs besides those after registry changes (`PROBE_INTERVAL_SECONDS`, default 600; 0: only after changes). */
+  readonly probeIntervalSeconds: number;
 }
 
 /** Where the demo factories live, relative to this module (works from `src/` and from `dist/src/`). */
@@ -202,6 +208,14 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
       read.optionalString('ROUTER_MIN_CONFIDENCE') === undefined
         ? undefined
         : read.number('ROUTER_MIN_CONFIDENCE', 0, { min: 0, max: 1 }),
+    routerLogQueries: read.boolean('ROUTER_LOG_QUERIES', true),
+    routerDecisionsKept: read.number(
+      'ROUTER_DECISIONS_KEPT',
+      100_000,
+      { min: 1, max: 100_000_000 },
+      'whole number',
+    ),
+    probeIntervalSeconds: read.number('PROBE_INTERVAL_SECONDS', 600, { min: 0, max: 86_400 }, 'whole number'),
   };
   if (config.httpHeadersTimeoutMs > config.httpRequestTimeoutMs) {
     problems.push(
@@ -288,6 +302,15 @@ class EnvReader {
       return fallback;
     }
     return value;
+  }
+
+  boolean(name: string, fallback: boolean): boolean {
+    const raw = this.optionalString(name);
+    if (raw === undefined) return fallback;
+    if (/^(true|1|yes)$/i.test(raw)) return true;
+    if (/^(false|0|no)$/i.test(raw)) return false;
+    this.problems.push(`${name}="${raw}" must be true or false`);
+    return fallback;
   }
 
   port(name: string, fallback: number): number {

@@ -12,6 +12,10 @@ import { RequestDrain } from './api/request-drain.js';
 import { recoveryWarnings } from './api/service-routes.js';
 import type { Config } from './config.js';
 import { AppError, systemErrorCode } from './errors.js';
+import { CapabilityProbes } from './insight/capability-probes.js';
+import { DecisionLog } from './insight/decision-log.js';
+import { toRoutable } from './insight/routable-entry.js';
+import { RouteReplay } from './insight/route-replay.js';
 import { createLogger, type Logger } from './logger.js';
 import { instrumentRouter } from './metrics/instrumented-router.js';
 import { InstrumentedSessionStore } from './metrics/instrumented-session-store.js';
@@ -30,9 +34,8 @@ import { DataDirLock } from './registry/data-dir-lock.js';
 import { FileStore } from './registry/file-store.js';
 import { PostgresRegistryStore } from './registry/postgres-registry-store.js';
 import type { RegistryStore } from './registry/registry-store.js';
-import type { AgentRouter } from './routing/agent-router.js';
+import { AgentRouter } from './routing/agent-router.js';
 import { createAgentRouter } from './routing/create-agent-router.js';
-import type { RoutableAgent } from './routing/routable-agent.js';
 import { initializeDatabase } from './sessions/db-init.js';
 import { PostgresSessionStore } from './sessions/postgres-session-store.js';
 import { SessionRetention } from './sessions/session-retention.js';
@@ -52,6 +55,10 @@ export interface Service {
   readonly logger: Logger;
   /** What `/metrics` serves. */
   readonly metrics: ServiceMetrics;
+  /** Where routing decisions are logged (in the session store, off the request path). */
+  readonly decisionLog: DecisionLog;
+  /** The capability probes (started with the service). */
+  readonly probes: CapabilityProbes;
   /** Listen on the configured host and port; resolves to the base URL. */
   start(): Promise<string>;
   /**
@@ -80,6 +87,8 @@ export interface ServiceOptions {
   agentModel?: (config: Config) => BaseLlm | string;
   /** The built web UI served at `/ui` (default: the build's `dist/ui`). */
   uiDir?: string;
+  /** How long capability probes wait after a registry change (default 2 s; tests shorten it). */
+  probeDebounceMs?: number;
 }
 
 /** Open everything the config names and build the app. On failure, whatever was opened is closed again. */
@@ -114,6 +123,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
       retentionDays: config.sessionRetentionDays,
       idleTimeoutMinutes: config.sessionIdleTimeoutMinutes,
       intervalMinutes: config.sessionCleanupIntervalMinutes,
+      decisionsKept: config.routerDecisionsKept,
       logger,
     });
 
@@ -130,16 +140,49 @@ export async function createService(config: Config, options: ServiceOptions = {}
 
     metrics.watchRegistry(registry);
     metrics.watchRouter(router);
+    const instrumentedSessions = new InstrumentedSessionStore(sessions, metrics, {
+      agentLabel: (name) => (registry.get(name) === undefined ? 'unregistered' : name),
+    });
+    const decisionLog = new DecisionLog({
+      store: instrumentedSessions,
+      logQueries: config.routerLogQueries,
+      logger,
+      observe: (outcome, count) => metrics.observeDecisionLog(outcome, count),
+    });
+    // Runs before the session store closes: decisions routed before shutdown are written.
+    closers.push(() => decisionLog.flush());
+    const replay = new RouteReplay({
+      registry,
+      live: router,
+      decisions: sessions,
+      // Shadow routers decide as the live one does offline: the same threshold, no LLM stage.
+      newRouter: () =>
+        new AgentRouter({
+          contextTtlMs: config.routerContextTtlSeconds * 1000,
+          ...(config.routerMinConfidence !== undefined && { minConfidence: config.routerMinConfidence }),
+        }),
+    });
+    closers.push(async () => replay.close());
+    const probes = new CapabilityProbes({
+      registry,
+      router,
+      intervalMs: config.probeIntervalSeconds * 1000,
+      logger,
+      ...(options.probeDebounceMs !== undefined && { debounceMs: options.probeDebounceMs }),
+    });
+    closers.push(() => probes.stop());
+    metrics.watchProbes(probes);
     const drain = new RequestDrain();
     const app = await createApp(
       {
         registry,
-        sessions: new InstrumentedSessionStore(sessions, metrics, {
-          agentLabel: (name) => (registry.get(name) === undefined ? 'unregistered' : name),
-        }),
+        sessions: instrumentedSessions,
         router: instrumentRouter(router, metrics),
         logger,
         metrics,
+        decisionLog,
+        replay,
+        probes,
       },
       {
         adminToken: config.adminToken,
@@ -162,9 +205,12 @@ export async function createService(config: Config, options: ServiceOptions = {}
       router,
       logger,
       metrics,
+      decisionLog,
+      probes,
       async start() {
         const address = await listen(app, config);
         retention.start();
+        probes.start();
         closers.push(() => retention.stop());
         logSummary(logger, address, config, registry);
         return address;
@@ -310,18 +356,6 @@ function logRecovery(logger: Logger, registry: AgentRegistry): void {
     { recovery },
     `registry recovered at start-up, data needs attention: ${recoveryWarnings(recovery, undefined).join('; ')}`,
   );
-}
-
-function toRoutable(entry: RegisteredAgent): RoutableAgent {
-  const { record } = entry;
-  return {
-    name: record.name,
-    description: record.description,
-    tags: record.tags,
-    capabilities: record.capabilities,
-    enabled: record.enabled,
-    available: entry.status === 'available',
-  };
 }
 
 function logSummary(logger: Logger, address: string, config: Config, registry: AgentRegistry): void {

@@ -48,6 +48,9 @@ describe('loadConfig', () => {
       httpHeadersTimeoutMs: 10_000,
       httpMaxConnections: 1024,
       routerMinConfidence: undefined,
+      routerLogQueries: true,
+      routerDecisionsKept: 100_000,
+      probeIntervalSeconds: 600,
     });
     expect(Object.isFrozen(config)).toBe(true);
     expect(DEFAULT_AGENT_FACTORY_ROOT.endsWith(path.join('jarvis_agent', 'mcp_agents'))).toBe(true);
@@ -83,6 +86,9 @@ describe('loadConfig', () => {
       HTTP_HEADERS_TIMEOUT_MS: '2000',
       HTTP_MAX_CONNECTIONS: '64',
       ROUTER_MIN_CONFIDENCE: '0.35',
+      ROUTER_LOG_QUERIES: 'false',
+      ROUTER_DECISIONS_KEPT: '5000',
+      PROBE_INTERVAL_SECONDS: '0',
     });
     expect(config).toMatchObject({
       port: 9000,
@@ -106,6 +112,9 @@ describe('loadConfig', () => {
       httpHeadersTimeoutMs: 2000,
       httpMaxConnections: 64,
       routerMinConfidence: 0.35,
+      routerLogQueries: false,
+      routerDecisionsKept: 5000,
+      probeIntervalSeconds: 0,
     });
   });
 
@@ -123,6 +132,9 @@ describe('loadConfig', () => {
       ROUTER_MIN_CONFIDENCE: '1.5',
       RATE_LIMIT_WRITES_PER_MINUTE: '-5',
       RATE_LIMIT_ROUTING_PER_MINUTE: 'lots',
+      ROUTER_LOG_QUERIES: 'maybe',
+      ROUTER_DECISIONS_KEPT: '0',
+      PROBE_INTERVAL_SECONDS: '-1',
     });
     expect([...found].sort()).toEqual(
       [
@@ -138,6 +150,9 @@ describe('loadConfig', () => {
         'ROUTER_MIN_CONFIDENCE="1.5" must be a number >= 0 and <= 1',
         'RATE_LIMIT_WRITES_PER_MINUTE="-5" must be a whole number >= 0',
         'RATE_LIMIT_ROUTING_PER_MINUTE="lots" must be a whole number >= 0',
+        'ROUTER_LOG_QUERIES="maybe" must be true or false',
+        'ROUTER_DECISIONS_KEPT="0" must be a whole number >= 1 and <= 100000000',
+        'PROBE_INTERVAL_SECONDS="-1" must be a whole number >= 0 and <= 86400',
       ].sort(),
     );
     expect(problems({ HTTP_REQUEST_TIMEOUT_MS: '1000', HTTP_HEADERS_TIMEOUT_MS: '2000' })).toEqual([

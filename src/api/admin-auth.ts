@@ -26,9 +26,20 @@ export interface AccessControl {
   admin: TokenGuard;
   api: TokenGuard;
   read: TokenGuard;
+  /**
+   * The routing decision log holds users' queries, so it needs what reads users' data: the admin token or
+   * the API token; only when neither is configured does it fall back to the read guard.
+   */
+  decisions: TokenGuard;
 }
 
 export function accessControl(tokens: AccessTokens): AccessControl {
+  const read = requireToken(
+    tokens.readToken,
+    [tokens.adminToken],
+    'Registry reads need Authorization: Bearer <REGISTRY_READ_TOKEN> (or the admin token)',
+  );
+  const userData = [tokens.adminToken, tokens.apiToken].filter((token) => token !== undefined);
   return {
     admin: requireAdminToken(tokens.adminToken),
     api: requireToken(
@@ -37,11 +48,16 @@ export function accessControl(tokens: AccessTokens): AccessControl {
       'Sessions and chats need Authorization: Bearer <REGISTRY_API_TOKEN>',
     ),
     // Whoever may change the registry may read it.
-    read: requireToken(
-      tokens.readToken,
-      [tokens.adminToken],
-      'Registry reads need Authorization: Bearer <REGISTRY_READ_TOKEN> (or the admin token)',
-    ),
+    read,
+    decisions:
+      userData.length === 0
+        ? read
+        : requireToken(
+            userData[0],
+            userData.slice(1),
+            'The routing decision log holds user queries: send Authorization: Bearer <REGISTRY_ADMIN_TOKEN> ' +
+              '(or REGISTRY_API_TOKEN)',
+          ),
   };
 }
 

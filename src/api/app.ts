@@ -12,6 +12,7 @@ import type { RouteOptions } from 'fastify';
 import { SERVICE_NAME, VERSION } from '../version.js';
 import { accessControl, type TokenGuard } from './admin-auth.js';
 import { createBaseApp } from './base-app.js';
+import { insightRoutes } from './insight-routes.js';
 import { metricsRoutes, recordRequestMetrics } from './metrics-routes.js';
 import { registryRoutes } from './registry-routes.js';
 import { serviceRoutes } from './service-routes.js';
@@ -84,6 +85,8 @@ export async function createApp(services: AppServices, options: AppOptions = {})
     registry: services.registry,
     sessions: services.sessions,
     router: services.router,
+    probes: services.probes,
+    decisionLog: services.decisionLog,
     startedAt: options.startedAt ?? new Date(),
     shuttingDown: () => options.drain?.shuttingDown === true,
   });
@@ -99,10 +102,22 @@ export async function createApp(services: AppServices, options: AppOptions = {})
         sessions: services.sessions,
         router: services.router,
         adminToken: options.adminToken,
+        decisionLog: services.decisionLog,
+        probes: services.probes,
       });
     },
     { prefix: '/registry' },
   );
+  const { replay } = services;
+  if (replay !== undefined) {
+    await app.register(insightRoutes, {
+      prefix: '/registry',
+      sessions: services.sessions,
+      replay,
+      decisionsGuard: access.decisions,
+      adminGuard: access.admin,
+    });
+  }
   await app.register(
     async (scope) => {
       scope.addHook('onRoute', (route) => guard(route, access.api, [{ apiToken: [] }]));

@@ -6,8 +6,10 @@
  */
 import { gzipSync } from 'node:zlib';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { CapabilityProbes } from '../insight/capability-probes.js';
+import type { DecisionLog } from '../insight/decision-log.js';
 import { AgentRegistrationSchema, RegistryExportSchema } from '../registry/agent-record.js';
-import type { AgentRegistry } from '../registry/agent-registry.js';
+import type { AgentRegistry, RegisteredAgent } from '../registry/agent-registry.js';
 import { toAgentView } from '../registry/agent-registry.js';
 import type { SessionStore } from '../sessions/session-store.js';
 import { requireAdminToken } from './admin-auth.js';
@@ -35,17 +37,25 @@ export interface RegistryRoutesOptions {
   sessions: SessionStore;
   router: QueryRouter;
   adminToken: string | undefined;
+  /** Where every routing decision is logged (off the request path); without it nothing is logged. */
+  decisionLog?: DecisionLog | undefined;
+  /** Capability probes: each agent view carries its last probe, and registrations name what they overlap. */
+  probes?: CapabilityProbes | undefined;
 }
 
 const TAG = ['registry'];
 const ADMIN = [{ bearerAuth: [] }];
 
 export const registryRoutes: FastifyPluginAsyncTypebox<RegistryRoutesOptions> = async (app, options) => {
-  const { registry, sessions, router } = options;
+  const { registry, sessions, router, decisionLog, probes } = options;
   const admin = requireAdminToken(options.adminToken);
+  const view = (entry: RegisteredAgent) =>
+    probes === undefined
+      ? toAgentView(entry)
+      : { ...toAgentView(entry), probe: probes.report(entry.record.name) };
   /** Serialized (and gzipped) list bodies by query, for the current revision only: a read costs a lookup. */
   const listCache = new Map<string, { json: Buffer; gzip: Buffer }>();
-  let cachedRevision = -1;
+  let cachedRevision = '';
 
   app.get(
     '/agents',
@@ -78,15 +88,15 @@ export const registryRoutes: FastifyPluginAsyncTypebox<RegistryRoutesOptions> = 
         .map((tag) => tag.trim())
         .filter(Boolean);
       const key = `${request.query.enabled_only === true}|${tags.join(',')}`;
-      if (revision !== cachedRevision) {
+      // Probes change the views without a new revision (the ETag stays the revision's: see the docs).
+      const version = `${revision}:${probes?.version ?? 0}`;
+      if (version !== cachedRevision) {
         listCache.clear();
-        cachedRevision = revision;
+        cachedRevision = version;
       }
       let body = listCache.get(key);
       if (body === undefined) {
-        const agents = registry
-          .list({ enabledOnly: request.query.enabled_only === true, tags })
-          .map(toAgentView);
+        const agents = registry.list({ enabledOnly: request.query.enabled_only === true, tags }).map(view);
         // Encoded once: sending a large string re-encodes it to UTF-8 on every response.
         const json = Buffer.from(reply.serialize({ agents, total: agents.length }) as string, 'utf8');
         body = { json, gzip: gzipSync(json) };
@@ -110,7 +120,7 @@ export const registryRoutes: FastifyPluginAsyncTypebox<RegistryRoutesOptions> = 
         response: { 200: AgentResponseSchema, ...errorResponses(400, 404) },
       },
     },
-    async (request) => toAgentView(registry.require(request.params.agent_name)),
+    async (request) => view(registry.require(request.params.agent_name)),
   );
 
   app.post(
@@ -123,15 +133,26 @@ export const registryRoutes: FastifyPluginAsyncTypebox<RegistryRoutesOptions> = 
         description:
           'Imports the factory module (only from AGENT_FACTORY_ROOTS or allowlisted packages), calls the factory ' +
           'with factory_params, and stores the record durably before answering. The name is the created ' +
-          "agent's own unless `name` is given.",
+          "agent's own unless `name` is given. `overlaps` names the agents the current registry routes some " +
+          "of the new agent's examples to: the registration is accepted, and the operator sees the conflict.",
         security: ADMIN,
         body: AgentRegistrationSchema,
         response: { 201: RegisteredResponseSchema, ...errorResponses(400, 401, 409, 413, 415, 503) },
       },
     },
     async (request, reply) => {
+      // Against the registry before the agent joins it: who answers its examples today.
+      const examples = request.body.capabilities?.examples;
+      const overlaps =
+        probes === undefined || !Array.isArray(examples)
+          ? undefined
+          : probes.overlaps(examples.filter((example): example is string => typeof example === 'string'));
       const entry = await registry.registerFromConfig(request.body);
-      return reply.code(201).send({ status: 'registered' as const, agent_name: entry.record.name });
+      return reply.code(201).send({
+        status: 'registered' as const,
+        agent_name: entry.record.name,
+        ...(overlaps !== undefined && { overlaps }),
+      });
     },
   );
 
@@ -269,7 +290,8 @@ export const registryRoutes: FastifyPluginAsyncTypebox<RegistryRoutesOptions> = 
         summary: 'Pick the agent(s) for a query',
         description:
           'Scores every enabled, available agent and selects those that fit; `selected` is empty when none ' +
-          "does. With `session_id`, a follow-up that is not confidently routed on its own goes to the session's " +
+          'does. Every decision is logged (`GET /registry/decisions`). ' +
+          "With `session_id`, a follow-up that is not confidently routed on its own goes to the session's " +
           'last agent (`follow_up: true`). When a request spans several agents, `parts` says what to ask each.',
         body: RouteRequestSchema,
         response: { 200: RouteResponseSchema, ...errorResponses(400, 404, 413, 415) },
@@ -278,7 +300,10 @@ export const registryRoutes: FastifyPluginAsyncTypebox<RegistryRoutesOptions> = 
     async (request) => {
       const { query, session_id, top_k } = request.body;
       const context = session_id === undefined ? undefined : await sessions.getContext(session_id);
-      return router.route(query, { topK: top_k ?? 5, context });
+      const revision = registry.revision;
+      const result = await router.route(query, { topK: top_k ?? 5, context });
+      decisionLog?.record({ query, session_id, revision, result });
+      return result;
     },
   );
 };

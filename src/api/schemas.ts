@@ -5,7 +5,9 @@
  */
 import { type Static, Type } from 'typebox';
 import { ERROR_STATUS } from '../errors.js';
-import { AgentName, AgentSchema, Capabilities } from '../registry/agent-record.js';
+import { DEFAULT_REPLAY_LIMIT, MAX_REPLAY_LIMIT } from '../insight/route-replay.js';
+import { AgentName, AgentRegistrationSchema, AgentSchema, Capabilities } from '../registry/agent-record.js';
+import { RoutingDecisionSchema } from '../sessions/routing-decision.js';
 import { SessionId } from '../sessions/session-record.js';
 
 const EXAMPLE_AGENT = {
@@ -52,13 +54,84 @@ export function statusResponse<T extends string>(status: T, description: string)
   );
 }
 
-export const AgentResponseSchema = Type.Unsafe<Static<typeof AgentSchema>>({
-  ...AgentSchema,
+export const ProbeSchema = Type.Union(
+  [
+    Type.Object(
+      {
+        examples: Type.Integer({ minimum: 0, description: "How many of the agent's examples were routed." }),
+        routed_here: Type.Integer({
+          minimum: 0,
+          description: 'How many of them the router sends to this agent.',
+        }),
+        stolen_by: Type.Record(Type.String(), Type.Integer(), {
+          description: 'The agents the others go to, with how many each.',
+        }),
+        checked_at: Type.String({ description: 'When the check ran (ISO-8601 UTC).' }),
+      },
+      { additionalProperties: false },
+    ),
+    Type.Null(),
+  ],
+  {
+    description:
+      "Capability probe: the agent's own examples routed against the current registry (after registry " +
+      'changes and on a timer). Null before the first check, and for disabled or unavailable agents.',
+  },
+);
+
+/** An agent as the API shows it: the record, its status and its last capability probe. */
+export const AgentViewSchema = Type.Object(
+  { ...AgentSchema.properties, probe: Type.Optional(ProbeSchema) },
+  { additionalProperties: false },
+);
+
+export const OverlapsSchema = Type.Array(
+  Type.Object(
+    {
+      agent: AgentName,
+      examples: Type.Integer({
+        minimum: 1,
+        description: "How many of the new agent's examples it answers today.",
+      }),
+    },
+    { additionalProperties: false },
+  ),
+  {
+    description:
+      "Agents the current registry routes some of the new agent's examples to: the registration is accepted, " +
+      'but those agents will compete with it (the first 200 examples are checked).',
+  },
+);
+
+const ProbesHealthSchema = Type.Object(
+  {
+    misrouted: Type.Array(Type.String(), {
+      description: 'Agents whose examples now mostly (more than half) go to other agents.',
+    }),
+    runs: Type.Integer({ minimum: 0 }),
+    last_run_cpu_ms: Type.Number({ description: 'CPU time of the last full check, in slices.' }),
+    longest_slice_ms: Type.Number({ description: 'Longest uninterrupted slice of probing so far.' }),
+  },
+  { additionalProperties: false },
+);
+
+const DecisionLogHealthSchema = Type.Object(
+  {
+    pending: Type.Integer({ minimum: 0 }),
+    written: Type.Integer({ minimum: 0 }),
+    failed: Type.Integer({ minimum: 0 }),
+    dropped: Type.Integer({ minimum: 0 }),
+  },
+  { additionalProperties: false, description: 'Routing decisions logged since start-up, by outcome.' },
+);
+
+export const AgentResponseSchema = Type.Unsafe<Static<typeof AgentViewSchema>>({
+  ...AgentViewSchema,
   examples: [EXAMPLE_AGENT],
 });
 
 export const AgentListSchema = Type.Object(
-  { agents: Type.Array(AgentSchema), total: Type.Integer({ minimum: 0 }) },
+  { agents: Type.Array(AgentViewSchema), total: Type.Integer({ minimum: 0 }) },
   { additionalProperties: false, examples: [{ agents: [EXAMPLE_AGENT], total: 1 }] },
 );
 
@@ -78,8 +151,18 @@ export const AgentListQuerySchema = Type.Object(
 export const AgentNameParamsSchema = Type.Object({ agent_name: AgentName }, { additionalProperties: false });
 
 export const RegisteredResponseSchema = Type.Object(
-  { status: Type.Literal('registered'), agent_name: AgentName },
-  { additionalProperties: false, examples: [{ status: 'registered', agent_name: 'tickets_agent' }] },
+  { status: Type.Literal('registered'), agent_name: AgentName, overlaps: Type.Optional(OverlapsSchema) },
+  {
+    additionalProperties: false,
+    examples: [
+      { status: 'registered', agent_name: 'tickets_agent', overlaps: [] },
+      {
+        status: 'registered',
+        agent_name: 'helpdesk_agent',
+        overlaps: [{ agent: 'tickets_agent', examples: 4 }],
+      },
+    ],
+  },
 );
 
 export const CapabilitiesUpdateSchema = Type.Object(
@@ -299,6 +382,8 @@ export const HealthResponseSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    probes: Type.Optional(ProbesHealthSchema),
+    decision_log: Type.Optional(DecisionLogHealthSchema),
     stores: Type.Object(
       {
         registry: Type.Record(Type.String(), Type.Unknown(), {
@@ -366,5 +451,136 @@ export const ReadinessResponseSchema = Type.Object(
   {
     additionalProperties: false,
     examples: [{ status: 'ready' }, { status: 'not_ready', reasons: ['the service is shutting down'] }],
+  },
+);
+
+export const DecisionListResponseSchema = Type.Object(
+  {
+    decisions: Type.Array(RoutingDecisionSchema, { description: 'Newest first.' }),
+    next_cursor: Type.Union([Type.String(), Type.Null()], {
+      description: 'Pass as `cursor` for the next (older) page; null on the last page.',
+    }),
+  },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        decisions: [
+          {
+            at: '2026-11-23T09:30:00.000Z',
+            query: 'show my open tickets',
+            query_hashed: false,
+            candidates: [
+              { name: 'tickets_agent', score: 0.93 },
+              { name: 'finops_agent', score: 0.01 },
+            ],
+            selected: ['tickets_agent'],
+            follow_up: false,
+            revision: 12,
+            session_id: '0b8f6a52-3c1e-4c8e-9d0e-6f1f2b7d9a41',
+          },
+        ],
+        next_cursor: 'ZDo0Mg',
+      },
+    ],
+  },
+);
+
+export const ReplayRequestSchema = Type.Object(
+  {
+    change: Type.Union(
+      [
+        Type.Object({ register: AgentRegistrationSchema }, { additionalProperties: false }),
+        Type.Object(
+          {
+            update: Type.Object(
+              { name: AgentName, capabilities: Capabilities },
+              { additionalProperties: false },
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        Type.Object({ delete: AgentName }, { additionalProperties: false }),
+      ],
+      { description: 'The change to try: a registration, a capabilities update, or a deletion.' },
+    ),
+    since: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 64,
+        description: 'Only decisions logged at or after this time.',
+      }),
+    ),
+    limit: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: MAX_REPLAY_LIMIT,
+        default: DEFAULT_REPLAY_LIMIT,
+        description: 'Replay the newest this many logged decisions.',
+      }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        change: {
+          register: {
+            agent_type: 'echo',
+            factory_module: 'jarvis_agent.mcp_agents.agent_factory',
+            factory_function: 'create_generic_agent',
+            factory_params: { name: 'hr_agent', description: 'Answers HR questions' },
+            capabilities: { examples: ['how many vacation days do I have left'] },
+          },
+        },
+        limit: 10000,
+      },
+      { change: { delete: 'oxygen_agent' } },
+    ],
+  },
+);
+
+export const ReplayResponseSchema = Type.Object(
+  {
+    replayed: Type.Integer({ minimum: 0, description: 'Logged decisions replayed.' }),
+    skipped_hashed: Type.Integer({
+      minimum: 0,
+      description: 'Decisions logged as a hash (ROUTER_LOG_QUERIES=false), which cannot be replayed.',
+    }),
+    changed: Type.Array(
+      Type.Object(
+        {
+          query: Type.String(),
+          before: Type.Array(Type.String()),
+          after: Type.Array(Type.String()),
+          count: Type.Integer({ minimum: 1, description: 'Logged decisions with this query.' }),
+        },
+        { additionalProperties: false },
+      ),
+      { description: 'Distinct queries whose selection would change, most frequent first.' },
+    ),
+    summary: Type.Object(
+      {
+        moved: Type.Record(Type.String(), Type.Integer(), {
+          description: '`"from->to": n` decisions (several agents joined with "+").',
+        }),
+        newly_none: Type.Integer({ minimum: 0 }),
+        newly_routed: Type.Integer({ minimum: 0 }),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        replayed: 10000,
+        skipped_hashed: 0,
+        changed: [
+          { query: 'how many vacation days do I have left', before: [], after: ['hr_agent'], count: 3 },
+        ],
+        summary: { moved: { 'tickets_agent->hr_agent': 12 }, newly_none: 0, newly_routed: 3 },
+      },
+    ],
   },
 );

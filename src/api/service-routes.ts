@@ -5,6 +5,8 @@
  * service is shutting down, so load balancers stop sending it traffic).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { CapabilityProbes } from '../insight/capability-probes.js';
+import type { DecisionLog } from '../insight/decision-log.js';
 import type { AgentRegistry } from '../registry/agent-registry.js';
 import type { RecoveryEvent } from '../registry/registry-store.js';
 import type { QuarantineReport } from '../sessions/database-quarantine.js';
@@ -17,13 +19,15 @@ export interface ServiceRoutesOptions {
   registry: AgentRegistry;
   sessions: SessionStore;
   router: QueryRouter;
+  probes?: CapabilityProbes | undefined;
+  decisionLog?: DecisionLog | undefined;
   startedAt: Date;
   /** True once graceful shutdown has begun (readiness then answers 503). */
   shuttingDown?: () => boolean;
 }
 
 export const serviceRoutes: FastifyPluginAsyncTypebox<ServiceRoutesOptions> = async (app, options) => {
-  const { registry, sessions, router, startedAt } = options;
+  const { registry, sessions, router, startedAt, probes, decisionLog } = options;
 
   app.get(
     '/',
@@ -50,7 +54,8 @@ export const serviceRoutes: FastifyPluginAsyncTypebox<ServiceRoutesOptions> = as
           'threshold in use and whether it was fitted or configured), and each store ' +
           'under `stores` with its backend: the registry store (file: path, recovery, last save; PostgreSQL: ' +
           'database, change listener) and the session store (a corrupt SQLite database moved to quarantine). ' +
-          'Answers 503 when a store is unusable.',
+          '`probes` lists the agents whose own examples now mostly go to other agents (capability probes); ' +
+          '`decision_log` counts the routing decisions logged. Answers 503 when a store is unusable.',
         response: { 200: HealthResponseSchema, 503: HealthResponseSchema },
       },
     },
@@ -89,6 +94,8 @@ export const serviceRoutes: FastifyPluginAsyncTypebox<ServiceRoutesOptions> = as
           min_confidence: training.minConfidence,
           min_confidence_source: training.minConfidenceSource,
         },
+        ...(probes !== undefined && { probes: probesHealth(probes) }),
+        ...(decisionLog !== undefined && { decision_log: decisionLog.stats() }),
         stores: { registry: registryStore, sessions: sessionStore },
       });
     },
@@ -126,6 +133,16 @@ export const serviceRoutes: FastifyPluginAsyncTypebox<ServiceRoutesOptions> = as
     },
   );
 };
+
+function probesHealth(probes: CapabilityProbes) {
+  const stats = probes.stats();
+  return {
+    misrouted: probes.misrouted(),
+    runs: stats.runs,
+    last_run_cpu_ms: stats.lastRunCpuMs,
+    longest_slice_ms: stats.longestSliceMs,
+  };
+}
 
 /**
  * What start-up set aside or lost, in words an operator acts on: any of it makes `/health` `degraded`

@@ -2,6 +2,9 @@
  * @module api/services
  * What the HTTP layer needs, as interfaces; `main.ts` chooses the implementations.
  */
+import type { CapabilityProbes } from '../insight/capability-probes.js';
+import type { DecisionLog } from '../insight/decision-log.js';
+import type { RouteReplay } from '../insight/route-replay.js';
 import type { Logger } from '../logger.js';
 import type { ServiceMetrics } from '../metrics/service-metrics.js';
 import type { AgentRegistry } from '../registry/agent-registry.js';
@@ -49,6 +52,12 @@ export interface AppServices {
   logger: Logger;
   /** Serve `/metrics` and count requests; without it there is no metrics endpoint. */
   metrics?: ServiceMetrics;
+  /** Log every routing decision; without it nothing is logged. */
+  decisionLog?: DecisionLog;
+  /** Serve `POST /registry/route/replay`; without it there is no replay endpoint. */
+  replay?: RouteReplay;
+  /** Capability probes shown in agent views, registrations and `/health`; without them none. */
+  probes?: CapabilityProbes;
 }
 
 export interface AppOptions {

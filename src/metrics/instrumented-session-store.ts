@@ -12,6 +12,12 @@ import type {
   AdkStoredSession,
 } from '../sessions/adk-session-record.js';
 import type {
+  DecisionList,
+  DecisionListQuery,
+  DecisionPruneResult,
+  RoutingDecisionInput,
+} from '../sessions/routing-decision.js';
+import type {
   CleanupResult,
   ContextInput,
   GetSessionOptions,
@@ -85,6 +91,18 @@ export class InstrumentedSessionStore implements SessionStore {
 
   cleanupOldSessions(days?: number, options?: CleanupOptions): Promise<CleanupResult> {
     return this.timed('cleanup', () => this.inner.cleanupOldSessions(days, options));
+  }
+
+  recordDecisions(decisions: readonly RoutingDecisionInput[]): Promise<void> {
+    return this.timed('record_decisions', () => this.inner.recordDecisions(decisions));
+  }
+
+  listDecisions(query?: DecisionListQuery): Promise<DecisionList> {
+    return this.inner.listDecisions(query);
+  }
+
+  pruneDecisions(days: number, keep: number): Promise<DecisionPruneResult> {
+    return this.timed('prune_decisions', () => this.inner.pruneDecisions(days, keep));
   }
 
   getSession(sessionId: string, options?: GetSessionOptions): Promise<Session> {

@@ -42,6 +42,12 @@ export interface RouterTrainingView {
   };
 }
 
+/** What the probe gauges read: the agents whose examples mostly go elsewhere, and the last run's cost. */
+export interface ProbesView {
+  misrouted(): string[];
+  stats(): { runs: number; lastRunCpuMs: number };
+}
+
 /** How a routing decision came out: agents selected, none fits, a follow-up of the session's last agent. */
 export type RouteOutcome = 'selected' | 'none' | 'follow_up' | 'error';
 
@@ -62,6 +68,7 @@ export class ServiceMetrics {
   private readonly registries: RegistryView[] = [];
   private readonly routers: RouterTrainingView[] = [];
   private readonly pools = new Map<string, { stats(): PostgresPoolStats }>();
+  private readonly probes: ProbesView[] = [];
   private readonly processMetrics: boolean;
 
   private readonly httpRequests: Counter<'method' | 'route' | 'status'>;
@@ -71,6 +78,7 @@ export class ServiceMetrics {
   private readonly sessionWrites: Histogram<'operation' | 'outcome'>;
   private readonly invocations: Counter<'agent' | 'outcome'>;
   private readonly invocationDuration: Histogram<'agent' | 'outcome'>;
+  private readonly decisionLog: Counter<'outcome'>;
 
   constructor(options: ServiceMetricsOptions = {}) {
     const registers = [this.registry];
@@ -196,6 +204,32 @@ export class ServiceMetrics {
       registers,
     });
 
+    this.decisionLog = new Counter({
+      name: `${METRIC_PREFIX}router_decisions_logged_total`,
+      help: 'Routing decisions given to the decision log, by outcome (written, failed, dropped)',
+      labelNames: ['outcome'],
+      registers,
+    });
+    const probesOf = () => this.probes;
+    new Gauge({
+      name: `${METRIC_PREFIX}probe_misrouted_agents`,
+      help: 'Agents whose own examples now mostly go to other agents (capability probes), one series each',
+      labelNames: ['agent'],
+      registers,
+      collect() {
+        this.reset();
+        for (const probes of probesOf()) for (const agent of probes.misrouted()) this.set({ agent }, 1);
+      },
+    });
+    new Gauge({
+      name: `${METRIC_PREFIX}probe_last_run_cpu_seconds`,
+      help: 'CPU time the last full capability probe run took, in slices',
+      registers,
+      collect() {
+        for (const probes of probesOf()) this.set(probes.stats().lastRunCpuMs / 1000);
+      },
+    });
+
     const pools = () => this.pools;
     new Gauge({
       name: `${METRIC_PREFIX}postgres_pool_connections`,
@@ -249,6 +283,15 @@ export class ServiceMetrics {
   /** Report the router's training state at every scrape. */
   watchRouter(router: RouterTrainingView): void {
     this.routers.push(router);
+  }
+
+  /** Report the capability probes' findings at every scrape. */
+  watchProbes(probes: ProbesView): void {
+    this.probes.push(probes);
+  }
+
+  observeDecisionLog(outcome: 'written' | 'failed' | 'dropped', count: number): void {
+    this.decisionLog.inc({ outcome }, count);
   }
 
   /** Report a PostgreSQL pool's connections at every scrape, labelled `pool="<name>"`. */

@@ -27,6 +27,23 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
     readSql('../registry/postgres-registry-versions.sql'),
   ),
   sqlMigration(
+    4,
+    'sessions: routing_decisions, the routing decision log',
+    `CREATE TABLE routing_decisions (
+      id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      at timestamptz NOT NULL,
+      session_id text COLLATE "C",
+      query text NOT NULL,
+      query_hashed boolean NOT NULL,
+      candidates json NOT NULL,
+      selected text[] NOT NULL,
+      follow_up boolean NOT NULL,
+      revision bigint NOT NULL
+    );
+    CREATE INDEX idx_decisions_at ON routing_decisions (at);
+    CREATE INDEX idx_decisions_session ON routing_decisions (session_id, id);`,
+  ),
+  sqlMigration(
     5,
     'ADK sessions: adk_sessions, adk_events, adk_state',
     readSql('../sessions/postgres-adk-schema.sql'),

@@ -190,6 +190,30 @@ export class AgentRegistry {
     return this.register(agent, registrationOptions(registration));
   }
 
+  /**
+   * The record `registerFromConfig` would store, validated the same way and built by the same factory call,
+   * without storing it (what-if replays). Throws what registering would throw.
+   */
+  async previewRegistration(input: AgentRegistration): Promise<AgentRecord> {
+    assertJsonValue(input, 'agent registration', RECORD_LIMITS);
+    const registration = validateRegistration(input);
+    if (registration.name !== undefined) assertAgentName(registration.name);
+    const agent = await this.resolver.createAgent(registration);
+    const record = this.newRecord(agent, registrationOptions(registration));
+    if (this.get(record.name) !== undefined) {
+      throw new AppError('agent_exists', `An agent named "${record.name}" is already registered`);
+    }
+    return record;
+  }
+
+  /** The record `updateCapabilities` would store, without storing it. Throws what updating would throw. */
+  previewCapabilities(name: string, capabilities: AgentRecord['capabilities']): AgentRecord {
+    const valid = validateCapabilities(capabilities);
+    const entry = this.get(name);
+    if (entry === undefined) throw agentNotFound(name);
+    return this.withChanges(entry.record, { capabilities: valid });
+  }
+
   /** Add an already-built agent with the factory config that recreates it after a restart. */
   async register(agent: BaseAgent, options: RegisterOptions): Promise<RegisteredAgent> {
     const record = this.newRecord(agent, options);

@@ -32,7 +32,26 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'sessions.version: a counter of changes, for cached reads and ETags',
     up: (db) => db.exec('ALTER TABLE sessions ADD COLUMN version INTEGER NOT NULL DEFAULT 0'),
   },
-  // 3 is reserved (routing decisions); the runner accepts the gap.
+  {
+    version: 3,
+    name: 'routing_decisions: the routing decision log',
+    // No foreign key: a decision outlives nothing it names, but may be logged just after its session was
+    // deleted; deleting a session deletes its decisions explicitly.
+    up: (db) =>
+      db.exec(`CREATE TABLE routing_decisions (
+          id INTEGER PRIMARY KEY AUTOINCREMENT,
+          at TEXT NOT NULL,
+          session_id TEXT,
+          query TEXT NOT NULL,
+          query_hashed INTEGER NOT NULL CHECK (query_hashed IN (0, 1)),
+          candidates TEXT NOT NULL,
+          selected TEXT NOT NULL,
+          follow_up INTEGER NOT NULL CHECK (follow_up IN (0, 1)),
+          revision INTEGER NOT NULL
+        ) STRICT;
+        CREATE INDEX idx_decisions_at ON routing_decisions (at);
+        CREATE INDEX idx_decisions_session ON routing_decisions (session_id, id);`),
+  },
   {
     version: 4,
     name: 'ADK sessions: adk_sessions, adk_events, adk_state',

@@ -28,6 +28,17 @@ import {
   parseAppName,
 } from './adk-session-record.js';
 import {
+  type DecisionList,
+  type DecisionListQuery,
+  type DecisionPruneResult,
+  encodeDecisionCursor,
+  parseDecisionQuery,
+  parseDecisions,
+  parsePrune,
+  type RoutingDecision,
+  type RoutingDecisionInput,
+} from './routing-decision.js';
+import {
   type ParsedPage,
   pageWithCursor,
   parseCleanup,
@@ -183,12 +194,39 @@ const SQL = {
   deleteOld: `WITH gone AS (DELETE FROM sessions WHERE status IN ('completed', 'expired') AND updated_at < $1
       AND session_id IN (SELECT session_id FROM sessions WHERE status IN ('completed', 'expired')
         AND updated_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)
-      RETURNING session_id)
+      RETURNING session_id),
+    gone_decisions AS (DELETE FROM routing_decisions WHERE session_id IN (SELECT session_id FROM gone))
     SELECT (SELECT count(*) FROM gone)::int AS sessions,
       (SELECT count(*) FROM conversation_history WHERE session_id IN (SELECT session_id FROM gone))::int AS messages,
       (SELECT count(*) FROM agent_invocations WHERE session_id IN (SELECT session_id FROM gone))::int AS invocations`,
   schemaVersion: 'SELECT COALESCE(MAX(version), 0) AS version FROM schema_migrations',
+  deleteSessionDecisions: 'DELETE FROM routing_decisions WHERE session_id = $1',
+  // One parameter, the batch as JSON (strings already encoded, so no \u0000 escape reaches json_to_recordset).
+  insertDecisions: `INSERT INTO routing_decisions
+      (at, session_id, query, query_hashed, candidates, selected, follow_up, revision)
+    SELECT x.at, x.session_id, x.query, x.query_hashed, x.candidates,
+      ARRAY(SELECT json_array_elements_text(x.selected)), x.follow_up, x.revision
+    FROM json_to_recordset($1::json) AS x (at timestamptz, session_id text, query text, query_hashed boolean,
+      candidates json, selected json, follow_up boolean, revision bigint)`,
+  expireDecisions: 'DELETE FROM routing_decisions WHERE at < $1',
+  capDecisions: `DELETE FROM routing_decisions
+    WHERE id <= (SELECT id FROM routing_decisions ORDER BY id DESC OFFSET $1 LIMIT 1)`,
 } as const;
+
+const DECISION_COLUMNS = `id::float8 AS id, ${iso('at')} AS at, session_id, query, query_hashed, candidates,
+  selected, follow_up, revision::float8 AS revision`;
+
+interface DecisionRow {
+  id: number;
+  at: string;
+  session_id: string | null;
+  query: string;
+  query_hashed: boolean;
+  candidates: { name: string; score: number }[];
+  selected: string[];
+  follow_up: boolean;
+  revision: number;
+}
 
 function listSql(byUser: boolean, byStatus: boolean, afterCursor: boolean): string {
   let parameter = 2;
@@ -450,6 +488,7 @@ export class PostgresSessionStore implements SessionStore {
     const id = parseSessionId(sessionId);
     await this.write('delete the session', async (db) => {
       if ((await db.query(SQL.deleteSession, [encodeText(id)])).rowCount === 0) throw sessionNotFound(id);
+      await db.query(SQL.deleteSessionDecisions, [encodeText(id)]);
     });
   }
 
@@ -577,6 +616,57 @@ export class PostgresSessionStore implements SessionStore {
         const stored = (await db.query<{ state: string }>(ADK_SQL.lockState, [row.app_name, user])).rows[0];
         await db.query(ADK_SQL.updateState, [row.app_name, user, mergeStateJson(stored?.state, delta)]);
       }
+    });
+  }
+
+  async recordDecisions(decisions: readonly RoutingDecisionInput[]): Promise<void> {
+    const valid = parseDecisions(decisions);
+    if (valid.length === 0) return;
+    const batch = valid.map((decision) => ({
+      ...decision,
+      session_id: encodeNullableText(decision.session_id),
+      query: encodeText(decision.query),
+      candidates: decision.candidates.map((c) => ({ name: encodeText(c.name), score: c.score })),
+      selected: decision.selected.map(encodeText),
+    }));
+    await this.write('record routing decisions', async (db) => {
+      await db.query(SQL.insertDecisions, [JSON.stringify(batch)]);
+    });
+  }
+
+  async listDecisions(query?: DecisionListQuery): Promise<DecisionList> {
+    const input = parseDecisionQuery(query);
+    const conditions: string[] = [];
+    const values: unknown[] = [];
+    const where = (condition: (n: string) => string, value: unknown) => {
+      values.push(value);
+      conditions.push(condition(`$${values.length}`));
+    };
+    if (input.before !== undefined) where((n) => `id < ${n}`, input.before);
+    if (input.session_id !== undefined) where((n) => `session_id = ${n}`, encodeText(input.session_id));
+    if (input.agent !== undefined) where((n) => `${n}::text = ANY(selected)`, encodeText(input.agent));
+    if (input.since !== undefined) where((n) => `at >= ${n}::timestamptz`, input.since);
+    values.push(input.limit + 1);
+    const filter = conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
+    const rows = await this.read<DecisionRow>(
+      'list routing decisions',
+      `SELECT ${DECISION_COLUMNS} FROM routing_decisions ${filter} ORDER BY id DESC LIMIT $${values.length}`,
+      values,
+    );
+    const page = rows.slice(0, input.limit);
+    return {
+      decisions: page.map(toDecision),
+      next_cursor: rows.length > input.limit ? encodeDecisionCursor(page.at(-1)!.id) : null,
+    };
+  }
+
+  async pruneDecisions(days: number, keep: number): Promise<DecisionPruneResult> {
+    const input = parsePrune(days, keep);
+    return this.write('prune routing decisions', async (db) => {
+      const cutoff = new Date(this.now().getTime() - input.days * 86_400_000).toISOString();
+      const expired = (await db.query(SQL.expireDecisions, [cutoff])).rowCount ?? 0;
+      const over_cap = (await db.query(SQL.capDecisions, [input.keep])).rowCount ?? 0;
+      return { expired, over_cap };
     });
   }
 
@@ -716,6 +806,19 @@ function toInvocation(row: InvocationRow): Invocation {
     error_message: decodeNullableText(row.error_message),
     duration_ms: row.duration_ms,
     timestamp: row.timestamp,
+  };
+}
+
+function toDecision(row: DecisionRow): RoutingDecision {
+  return {
+    at: row.at,
+    query: decodeText(row.query),
+    query_hashed: row.query_hashed,
+    candidates: row.candidates.map((c) => ({ name: decodeText(c.name), score: c.score })),
+    selected: row.selected.map(decodeText),
+    follow_up: row.follow_up,
+    revision: row.revision,
+    session_id: decodeNullableText(row.session_id),
   };
 }
 

@@ -14,6 +14,11 @@ export interface SessionRetentionOptions {
   retentionDays: number;
   /** Active sessions idle this long become expired (`SESSION_IDLE_TIMEOUT_MINUTES`). */
   idleTimeoutMinutes: number;
+  /**
+   * Routing decisions kept at most (`ROUTER_DECISIONS_KEPT`); each run also deletes decisions older than
+   * `retentionDays`. Unset, the decision log is left alone.
+   */
+  decisionsKept?: number;
   /** Minutes between runs (`SESSION_CLEANUP_INTERVAL_MINUTES`); 0 disables the periodic run. */
   intervalMinutes: number;
   logger?: Logger;
@@ -39,6 +44,15 @@ export class SessionRetention {
         `(${result.deleted_messages} messages, ${result.deleted_invocations} invocations), ` +
         `expired ${result.expired_sessions} sessions idle for ${idleTimeoutMinutes} minutes`,
     );
+    const { decisionsKept } = this.options;
+    if (decisionsKept !== undefined) {
+      const pruned = await store.pruneDecisions(retentionDays, decisionsKept);
+      this.logger[pruned.expired + pruned.over_cap > 0 ? 'info' : 'debug'](
+        { decisions: pruned },
+        `Routing decision retention: deleted ${pruned.expired} decisions older than ${retentionDays} days ` +
+          `and ${pruned.over_cap} beyond the newest ${decisionsKept}`,
+      );
+    }
     return result;
   }
 

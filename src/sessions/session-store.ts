@@ -7,6 +7,12 @@
 import type { AdkSessionBackend } from './adk-session-record.js';
 import type { QuarantineReport } from './database-quarantine.js';
 import type {
+  DecisionList,
+  DecisionListQuery,
+  DecisionPruneResult,
+  RoutingDecisionInput,
+} from './routing-decision.js';
+import type {
   CleanupResult,
   ContextInput,
   GetSessionOptions,
@@ -80,6 +86,15 @@ export interface SessionStore extends AdkSessionBackend {
    * expired sessions not updated for `days` days, with everything that hangs off them.
    */
   cleanupOldSessions(days?: number, options?: CleanupOptions): Promise<CleanupResult>;
+  /**
+   * The routing decision log: store a batch of decisions in one write (all or none; a decision's session
+   * need not exist, nor still exist, and deleting a session deletes its decisions).
+   */
+  recordDecisions(decisions: readonly RoutingDecisionInput[]): Promise<void>;
+  /** Decisions newest first, filtered, in keyset pages; a cursor that is not a `next_cursor` is refused. */
+  listDecisions(query?: DecisionListQuery): Promise<DecisionList>;
+  /** Retention of the log: delete decisions older than `days`, then all but the newest `keep`. */
+  pruneDecisions(days: number, keep: number): Promise<DecisionPruneResult>;
   health(): Promise<SessionStoreHealth>;
   /** Finish pending writes and release the database; later calls fail with `database_unavailable`. */
   close(): Promise<void>;

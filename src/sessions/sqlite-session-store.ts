@@ -22,6 +22,17 @@ import type { QuarantineReport } from './database-quarantine.js';
 import { type DatabaseInitOptions, openSessionDatabase } from './db-init.js';
 import { GroupCommitQueue } from './group-commit-queue.js';
 import {
+  type DecisionList,
+  type DecisionListQuery,
+  type DecisionPruneResult,
+  encodeDecisionCursor,
+  parseDecisionQuery,
+  parseDecisions,
+  parsePrune,
+  type RoutingDecision,
+  type RoutingDecisionInput,
+} from './routing-decision.js';
+import {
   type ParsedPage,
   pageWithCursor,
   parseCleanup,
@@ -91,6 +102,18 @@ interface ListedRow extends SessionRow {
 const COUNT_COLUMNS = `(SELECT count(*) FROM conversation_history h WHERE h.session_id = s.session_id) AS message_count,
   (SELECT count(*) FROM agent_invocations i WHERE i.session_id = s.session_id) AS invocation_count`;
 
+interface DecisionRow {
+  id: number;
+  at: string;
+  session_id: string | null;
+  query: string;
+  query_hashed: number;
+  candidates: string;
+  selected: string;
+  follow_up: number;
+  revision: number;
+}
+
 const SESSION_COLUMNS = `s.session_id, s.user_id, s.created_at, s.updated_at, s.status, s.metadata,
   c.last_agent_called, c.last_query, c.last_response, c.updated_at AS context_updated_at`;
 const SESSIONS_WITH_CONTEXT = 'FROM sessions s LEFT JOIN session_context c ON c.session_id = s.session_id';
@@ -106,6 +129,7 @@ export class SqliteSessionStore implements SessionStore {
   private readonly adk: ReturnType<typeof prepareAdkStatements>;
   private readonly readAdkSession: (sessionId: string) => AdkStoredSession | undefined;
   private readonly listStatements = new Map<string, { page: Statement; count: Statement }>();
+  private readonly decisionStatements = new Map<string, Statement>();
   private readonly readSession: (sessionId: string, history: ParsedPage, invocations: ParsedPage) => Session;
 
   private constructor(
@@ -302,6 +326,7 @@ export class SqliteSessionStore implements SessionStore {
     const id = parseSessionId(sessionId);
     await this.write('delete the session', () => {
       if (this.statements.deleteSession.run(id).changes === 0) throw sessionNotFound(id);
+      this.statements.deleteSessionDecisions.run(id);
     });
   }
 
@@ -330,6 +355,7 @@ export class SqliteSessionStore implements SessionStore {
           (row) => row.session_id,
         );
         const list = JSON.stringify(ids);
+        this.statements.deleteDecisionsOf.run(list);
         return {
           messages: (this.statements.countMessages.get(list) as { n: number }).n,
           invocations: (this.statements.countInvocations.get(list) as { n: number }).n,
@@ -404,6 +430,65 @@ export class SqliteSessionStore implements SessionStore {
           mergeStateJson(this.adkState(row.app_name, user), delta),
         );
       }
+    });
+  }
+
+  async recordDecisions(decisions: readonly RoutingDecisionInput[]): Promise<void> {
+    const valid = parseDecisions(decisions);
+    if (valid.length === 0) return;
+    await this.write('record routing decisions', () => {
+      for (const decision of valid) {
+        this.statements.insertDecision.run(
+          decision.at,
+          decision.session_id,
+          decision.query,
+          decision.query_hashed ? 1 : 0,
+          JSON.stringify(decision.candidates),
+          JSON.stringify(decision.selected),
+          decision.follow_up ? 1 : 0,
+          decision.revision,
+        );
+      }
+    });
+  }
+
+  async listDecisions(query?: DecisionListQuery): Promise<DecisionList> {
+    const input = parseDecisionQuery(query);
+    const conditions: string[] = [];
+    const values: unknown[] = [];
+    if (input.before !== undefined) {
+      conditions.push('id < ?');
+      values.push(input.before);
+    }
+    if (input.session_id !== undefined) {
+      conditions.push('session_id = ?');
+      values.push(input.session_id);
+    }
+    if (input.agent !== undefined) {
+      conditions.push('EXISTS (SELECT 1 FROM json_each(selected) WHERE value = ?)');
+      values.push(input.agent);
+    }
+    if (input.since !== undefined) {
+      conditions.push('at >= ?');
+      values.push(input.since);
+    }
+    return this.read('list routing decisions', () => {
+      const rows = this.decisionStatement(conditions).all(...values, input.limit + 1) as DecisionRow[];
+      const page = rows.slice(0, input.limit);
+      return {
+        decisions: page.map(toDecision),
+        next_cursor: rows.length > input.limit ? encodeDecisionCursor(page.at(-1)!.id) : null,
+      };
+    });
+  }
+
+  async pruneDecisions(days: number, keep: number): Promise<DecisionPruneResult> {
+    const input = parsePrune(days, keep);
+    return this.write('prune routing decisions', () => {
+      const cutoff = new Date(this.now().getTime() - input.days * 86_400_000).toISOString();
+      const expired = this.statements.expireDecisions.run(cutoff).changes;
+      const over_cap = this.statements.capDecisions.run(input.keep).changes;
+      return { expired, over_cap };
     });
   }
 
@@ -484,6 +569,19 @@ export class SqliteSessionStore implements SessionStore {
       this.corruption = `The session database is corrupt (${messageOf(error)}); restart the service to quarantine it.`;
     }
     return toStoreError(error, action);
+  }
+
+  private decisionStatement(conditions: readonly string[]): Statement {
+    const key = conditions.join(' AND ');
+    let statement = this.decisionStatements.get(key);
+    if (statement === undefined) {
+      statement = this.db.prepare(
+        `SELECT id, at, session_id, query, query_hashed, candidates, selected, follow_up, revision
+         FROM routing_decisions ${key === '' ? '' : `WHERE ${key}`} ORDER BY id DESC LIMIT ?`,
+      );
+      this.decisionStatements.set(key, statement);
+    }
+    return statement;
   }
 
   private listStatementsFor(
@@ -613,6 +711,16 @@ function prepareStatements(db: SqliteConnection) {
     countMessages: db.prepare(`SELECT count(*) AS n FROM conversation_history WHERE ${idsIn}`),
     countInvocations: db.prepare(`SELECT count(*) AS n FROM agent_invocations WHERE ${idsIn}`),
     deleteSessions: db.prepare(`DELETE FROM sessions WHERE ${idsIn}`),
+    deleteSessionDecisions: db.prepare('DELETE FROM routing_decisions WHERE session_id = ?'),
+    deleteDecisionsOf: db.prepare(`DELETE FROM routing_decisions WHERE ${idsIn}`),
+    insertDecision: db.prepare(
+      `INSERT INTO routing_decisions (at, session_id, query, query_hashed, candidates, selected, follow_up, revision)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    expireDecisions: db.prepare('DELETE FROM routing_decisions WHERE at < ?'),
+    capDecisions: db.prepare(
+      'DELETE FROM routing_decisions WHERE id <= (SELECT id FROM routing_decisions ORDER BY id DESC LIMIT 1 OFFSET ?)',
+    ),
   };
 }
 
@@ -625,6 +733,19 @@ function toSummary(row: SessionRow): SessionFields {
     status: row.status,
     metadata: JSON.parse(row.metadata) as SessionMetadata,
     last_agent_called: row.last_agent_called,
+  };
+}
+
+function toDecision(row: DecisionRow): RoutingDecision {
+  return {
+    at: row.at,
+    query: row.query,
+    query_hashed: row.query_hashed === 1,
+    candidates: JSON.parse(row.candidates) as RoutingDecision['candidates'],
+    selected: JSON.parse(row.selected) as string[],
+    follow_up: row.follow_up === 1,
+    revision: row.revision,
+    session_id: row.session_id,
   };
 }
 

@@ -16,6 +16,8 @@ const CONTRACT_ROUTES = [
   'get /registry/export',
   'get /registry/changes',
   'post /registry/route',
+  'get /registry/decisions',
+  'post /registry/route/replay',
   'post /sessions',
   'get /sessions',
   'get /sessions/{session_id}',
@@ -84,6 +86,9 @@ describe('OpenAPI document', () => {
     expect(paths['/registry/route']?.post?.security).toEqual([{ readToken: [] }, { bearerAuth: [] }]);
     expect(paths['/sessions/{session_id}']?.get?.security).toEqual([{ apiToken: [] }]);
     expect(paths['/health']?.get?.security).toBeUndefined();
+    // The decision log holds user queries: admin or API token; a replay is an operator's: admin token.
+    expect(paths['/registry/decisions']?.get?.security).toEqual([{ bearerAuth: [] }, { apiToken: [] }]);
+    expect(paths['/registry/route/replay']?.post?.security).toEqual([{ bearerAuth: [] }]);
   });
 });
 

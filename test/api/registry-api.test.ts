@@ -43,6 +43,7 @@ describe('GET /registry/agents', () => {
         'factory_module',
         'factory_params',
         'name',
+        'probe',
         'registered_at',
         'status',
         'tags',
@@ -163,7 +164,11 @@ describe('POST /registry/agents', () => {
         tags: ['hr'],
       },
     });
-    expect(created.body).toEqual({ status: 'registered', agent_name: 'hr_agent' });
+    expect(created.body).toEqual({
+      status: 'registered',
+      agent_name: 'hr_agent',
+      overlaps: expect.any(Array),
+    });
     const renamed = await call('POST', '/registry/agents', { body: echo('x', { name: 'renamed_agent' }) });
     expect(renamed.body.agent_name).toBe('renamed_agent');
 

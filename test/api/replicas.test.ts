@@ -5,6 +5,7 @@
  * Waits are event-driven: a replica is known to have caught up when its change feed hands out the change.
  */
 import { describe, expect, it } from 'vitest';
+import { POSTGRES_MIGRATIONS } from '../../src/postgres/migrations.js';
 import { useTestPostgres } from '../support/postgres.js';
 import { call } from '../support/service.js';
 import { type ServiceProcess, serveProcess } from '../support/service-process.js';
@@ -139,7 +140,7 @@ describe.skipIf(!postgres.available)('replicas on one PostgreSQL database (real 
         url,
         'SELECT version FROM schema_migrations ORDER BY version',
       );
-      expect(migrations.map((row) => row.version)).toEqual([1, 2]);
+      expect(migrations.map((row) => row.version)).toEqual(POSTGRES_MIGRATIONS.map((m) => m.version));
       const seeded = await postgres.run<{ agent_name: string }>(
         url,
         "SELECT agent_name FROM registry_changes WHERE type = 'registered' ORDER BY agent_name",

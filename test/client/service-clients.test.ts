@@ -363,7 +363,7 @@ describe('RegistryClient and SessionClient against the real service', () => {
       capabilities: { examples: ['how many vacation days do I have left'] },
       tags: ['hr'],
     });
-    expect(registered).toEqual({ status: 'registered', agent_name: 'hr_agent' });
+    expect(registered).toEqual({ status: 'registered', agent_name: 'hr_agent', overlaps: expect.any(Array) });
     const changed = await registry.listAgents({ ifNoneMatch: first.etag! });
     expect(changed.notModified).toBe(false);
     expect(changed.etag).not.toBe(first.etag);

@@ -94,10 +94,12 @@ export function runScenarios(backend: Backend): void {
       expect(await admin.registerAgent(FORECAST)).toEqual({
         status: 'registered',
         agent_name: 'forecast_agent',
+        overlaps: expect.any(Array),
       });
       expect(await admin.registerAgent(PLANNER)).toEqual({
         status: 'registered',
         agent_name: 'planner_agent',
+        overlaps: expect.any(Array),
       });
       const capabilities = { examples: ['what is the forecast for Rome'], regions: ['eu'] };
       expect(await admin.updateCapabilities('forecast_agent', capabilities)).toEqual({ status: 'updated' });

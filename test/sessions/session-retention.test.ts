@@ -60,6 +60,35 @@ describe('SessionRetention', () => {
     await store.close();
   });
 
+  it('prunes the routing decision log by age and cap when decisionsKept is set, and logs it', async () => {
+    const clock = new TestClock();
+    const store = await SqliteSessionStore.open(path.join(tempDir(), 'sessions.db'), { now: clock.now });
+    const decision = (query: string) => ({
+      at: clock.now().toISOString(),
+      query,
+      query_hashed: false,
+      candidates: [],
+      selected: [],
+      follow_up: false,
+      revision: 1,
+      session_id: null,
+    });
+    await store.recordDecisions([decision('old')]);
+    clock.advanceDays(3);
+    await store.recordDecisions([decision('a'), decision('b'), decision('c')]);
+    const { logger, entries } = capture();
+    const options = { store, logger, retentionDays: 2, idleTimeoutMinutes: 60, intervalMinutes: 60 };
+    await new SessionRetention(options).runOnce();
+    expect((await store.listDecisions()).decisions).toHaveLength(4);
+    await new SessionRetention({ ...options, decisionsKept: 2 }).runOnce();
+    expect((await store.listDecisions()).decisions.map((d) => d.query)).toEqual(['c', 'b']);
+    expect(entries.at(-1)).toMatchObject({
+      level: 30,
+      msg: 'Routing decision retention: deleted 1 decisions older than 2 days and 1 beyond the newest 2',
+    });
+    await store.close();
+  });
+
   it('runs at start and then every interval until stopped, never overlapping a run', async () => {
     // Only the interval timer is faked: the store's own I/O runs for real.
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });

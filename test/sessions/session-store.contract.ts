@@ -5,6 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/errors.js';
+import type { DecisionListQuery, RoutingDecisionInput } from '../../src/sessions/routing-decision.js';
 import type { SessionStore } from '../../src/sessions/session-store.js';
 
 /** A clock the test moves by hand, so ages and timestamps are exact. */
@@ -993,6 +994,140 @@ export function describeSessionStoreContract(name: string, factory: SessionStore
           app_state: { x: 1 },
           user_state: { y: 2 },
         });
+      });
+    });
+
+    describe('routing decision log', () => {
+      const decision = (overrides: Partial<RoutingDecisionInput> = {}): RoutingDecisionInput => ({
+        at: clock.now().toISOString(),
+        query: 'show my open tickets',
+        query_hashed: false,
+        candidates: [
+          { name: 'tickets_agent', score: 0.91 },
+          { name: 'finops_agent', score: 0.03 },
+        ],
+        selected: ['tickets_agent'],
+        follow_up: false,
+        revision: 3,
+        session_id: null,
+        ...overrides,
+      });
+
+      it('stores a batch and reads it back newest first, every field intact', async () => {
+        expect(await store.listDecisions()).toEqual({ decisions: [], next_cursor: null });
+        const session = await store.createSession('alice');
+        const first = decision({ session_id: session, query: 'naïve \u0000 query — ünïcode 🎫' });
+        clock.advance(1000);
+        const second = decision({
+          query: 'sha256:ab',
+          query_hashed: true,
+          selected: [],
+          candidates: [],
+          follow_up: true,
+          revision: 4,
+        });
+        await store.recordDecisions([first, second]);
+        await store.recordDecisions([]);
+        expect(await store.listDecisions()).toEqual({ decisions: [second, first], next_cursor: null });
+      });
+
+      it('pages with a keyset cursor and filters by session, selected agent and time', async () => {
+        const alice = await store.createSession('alice');
+        const batch: RoutingDecisionInput[] = [];
+        for (let i = 0; i < 7; i++) {
+          batch.push(
+            decision({
+              query: `q${i}`,
+              session_id: i % 2 === 0 ? alice : null,
+              selected: i % 3 === 0 ? ['finops_agent', 'tickets_agent'] : ['tickets_agent'],
+            }),
+          );
+          clock.advance(MINUTE);
+        }
+        await store.recordDecisions(batch);
+        const queries = (list: { decisions: { query: string }[] }) => list.decisions.map((d) => d.query);
+        const page1 = await store.listDecisions({ limit: 3 });
+        expect(queries(page1)).toEqual(['q6', 'q5', 'q4']);
+        const page2 = await store.listDecisions({ limit: 3, cursor: page1.next_cursor! });
+        expect(queries(page2)).toEqual(['q3', 'q2', 'q1']);
+        const page3 = await store.listDecisions({ limit: 3, cursor: page2.next_cursor! });
+        expect(queries(page3)).toEqual(['q0']);
+        expect(page3.next_cursor).toBeNull();
+        // A decision logged meanwhile does not shift the pages after the cursor.
+        await store.recordDecisions([decision({ query: 'late' })]);
+        expect(queries(await store.listDecisions({ limit: 3, cursor: page1.next_cursor! }))).toEqual([
+          'q3',
+          'q2',
+          'q1',
+        ]);
+        expect(queries(await store.listDecisions({ session_id: alice }))).toEqual(['q6', 'q4', 'q2', 'q0']);
+        expect(queries(await store.listDecisions({ agent: 'finops_agent' }))).toEqual(['q6', 'q3', 'q0']);
+        expect(queries(await store.listDecisions({ agent: 'finops_agent', session_id: alice }))).toEqual([
+          'q6',
+          'q0',
+        ]);
+        const since = new Date(Date.parse(batch[5]!.at)).toISOString();
+        expect(queries(await store.listDecisions({ since }))).toEqual(['late', 'q6', 'q5']);
+        expect(await store.listDecisions({ agent: 'nobody' })).toEqual({ decisions: [], next_cursor: null });
+      });
+
+      it('refuses bad input and stores nothing of a bad batch', async () => {
+        await expectAppError(store.listDecisions({ cursor: 'not-a-cursor' }), 'validation_error', /cursor/);
+        await expectAppError(
+          store.listDecisions({ cursor: Buffer.from('d:0').toString('base64url') }),
+          'validation_error',
+        );
+        await expectAppError(store.listDecisions({ limit: 0 }), 'validation_error', /limit/);
+        await expectAppError(store.listDecisions({ limit: 501 }), 'validation_error', /limit/);
+        await expectAppError(store.listDecisions({ since: 'yesterday' }), 'validation_error', /since/);
+        await expectAppError(
+          store.listDecisions({ color: 'red' } as unknown as DecisionListQuery),
+          'validation_error',
+        );
+        await expectAppError(
+          store.recordDecisions([decision(), decision({ revision: -1 })]),
+          'validation_error',
+          /routing decision 1/,
+        );
+        await expectAppError(store.recordDecisions([decision({ at: 'then' })]), 'validation_error', /at/);
+        await expectAppError(
+          store.recordDecisions([decision({ query: 'x'.repeat(4001) })]),
+          'validation_error',
+          /query/,
+        );
+        await expectAppError(store.pruneDecisions(-1, 10), 'validation_error', /days/);
+        await expectAppError(store.pruneDecisions(1, 0), 'validation_error', /keep/);
+        expect((await store.listDecisions()).decisions).toEqual([]);
+      });
+
+      it('deleting a session, or its retention, deletes its decisions', async () => {
+        const gone = await store.createSession('alice');
+        const old = await store.createSession('bob');
+        const kept = await store.createSession('carol');
+        await store.recordDecisions([
+          decision({ session_id: gone, query: 'a' }),
+          decision({ session_id: old, query: 'b' }),
+          decision({ session_id: kept, query: 'c' }),
+          decision({ query: 'd' }),
+        ]);
+        await store.deleteSession(gone);
+        await store.updateSessionStatus(old, 'completed');
+        clock.advanceDays(8);
+        await store.trackInvocation(kept, { agent_name: 'a', query: 'q', success: true, duration_ms: 1 });
+        await store.cleanupOldSessions(7, { idleTimeoutMinutes: 60 * 24 * 30 });
+        const left = (await store.listDecisions()).decisions.map((d) => d.query);
+        expect(left).toEqual(['d', 'c']);
+      });
+
+      it('prunes decisions older than the retention period, then all but the newest `keep`', async () => {
+        await store.recordDecisions([decision({ query: 'old1' }), decision({ query: 'old2' })]);
+        clock.advanceDays(3);
+        await store.recordDecisions(
+          Array.from({ length: 5 }, (_, i) => decision({ at: clock.now().toISOString(), query: `new${i}` })),
+        );
+        expect(await store.pruneDecisions(2, 3)).toEqual({ expired: 2, over_cap: 2 });
+        expect((await store.listDecisions()).decisions.map((d) => d.query)).toEqual(['new4', 'new3', 'new2']);
+        expect(await store.pruneDecisions(2, 3)).toEqual({ expired: 0, over_cap: 0 });
       });
     });
 
