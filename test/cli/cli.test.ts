@@ -234,6 +234,9 @@ describe.each([builtCli, inProcessCli])(
       const result = await run('agents', 'ls', '--url', `http://127.0.0.1:${port}`);
       expect(result.code).toBe(1);
       expect(result.stderr).toMatch(/cannot connect/);
+      const exported = await run('export', '--url', `http://127.0.0.1:${port}`);
+      expect(exported.code).toBe(1);
+      expect(exported.stderr).toMatch(/registry\.export\(\) failed.*cannot connect/);
     });
 
     it('export asks the service with REGISTRY_URL; import --dry-run prints the diff and changes nothing', async () => {
@@ -466,6 +469,12 @@ describe.each([builtCli, inProcessCli])(
       const next = await reloading.waitForStdout((text) => text.includes('"agent_name":"oxygen_agent"'));
       expect(next).toContain('"type":"updated"');
       expect((await reloading.interrupt()).code).toBe(0);
+      const readable = cli.start(['changes', '--follow', '--since', '1'], env);
+      const line = await readable.waitForStdout((text) => text.includes('reload:'));
+      expect(line).toMatch(
+        /^reload: the service no longer has the changes after revision 1; at revision \d+ the agents are: .*tickets_agent/m,
+      );
+      expect((await readable.interrupt()).code).toBe(0);
       await call(service.url, 'PATCH', '/registry/agents/oxygen_agent/status', {
         headers: admin,
         body: { enabled: true },
