@@ -234,6 +234,9 @@ describe.each([builtCli, inProcessCli])(
       const result = await run('agents', 'ls', '--url', `http://127.0.0.1:${port}`);
       expect(result.code).toBe(1);
       expect(result.stderr).toMatch(/cannot connect/);
+      const exported = await run('export', '--url', `http://127.0.0.1:${port}`);
+      expect(exported.code).toBe(1);
+      expect(exported.stderr).toMatch(/registry\.export\(\) failed.*cannot connect/);
     });
 
     it('export asks the service with REGISTRY_URL; import --dry-run prints the diff and changes nothing', async () => {
@@ -438,6 +441,10 @@ describe.each([builtCli, inProcessCli])(
         expect.objectContaining({ type: 'updated', agent_name: 'oxygen_agent' }),
       ]);
 
+      const expired = await run('changes', '--since', '1');
+      expect(expired.code).toBe(1);
+      expect(expired.stderr).toContain('error code: history_expired');
+
       const follow = cli.start(['changes', '--follow'], env);
       await follow.waitForStderr((text) => text.includes('following the registry'));
       await call(service.url, 'PATCH', '/registry/agents/oxygen_agent/status', {
@@ -462,6 +469,12 @@ describe.each([builtCli, inProcessCli])(
       const next = await reloading.waitForStdout((text) => text.includes('"agent_name":"oxygen_agent"'));
       expect(next).toContain('"type":"updated"');
       expect((await reloading.interrupt()).code).toBe(0);
+      const readable = cli.start(['changes', '--follow', '--since', '1'], env);
+      const line = await readable.waitForStdout((text) => text.includes('reload:'));
+      expect(line).toMatch(
+        /^reload: the service no longer has the changes after revision 1; at revision \d+ the agents are: .*tickets_agent/m,
+      );
+      expect((await readable.interrupt()).code).toBe(0);
       await call(service.url, 'PATCH', '/registry/agents/oxygen_agent/status', {
         headers: admin,
         body: { enabled: true },
@@ -569,3 +582,66 @@ describe('agent-registry export (the built command)', () => {
     }
   });
 }, 120_000);
+
+describe.each([builtCli, inProcessCli])(
+  'agent-registry sessions paging by cursor ($name)',
+  (cli) => {
+    // The cursor API is built on another branch; a small server answering as the contract says stands in.
+    it('sessions ls prints the next cursor and passes --cursor through; cleanup follows the cursors', async () => {
+      const seen: string[] = [];
+      const summary = (id: string, status: string) => ({
+        session_id: id,
+        user_id: 'u',
+        created_at: '2020-01-01T00:00:00.000Z',
+        updated_at: '2020-01-01T00:00:00.000Z',
+        status,
+        metadata: {},
+        last_agent_called: null,
+        message_count: 2,
+        invocation_count: 1,
+      });
+      const server = createServer((request, response) => {
+        seen.push(`${request.method} ${request.url}`);
+        const url = new URL(request.url ?? '/', 'http://x');
+        const status = url.searchParams.get('status') ?? 'active';
+        const second = url.searchParams.get('cursor') === 'page2';
+        const body =
+          request.method === 'GET'
+            ? {
+                sessions: [summary(`${status}-${second ? 2 : 1}`, status)],
+                total: 2,
+                next_cursor: second ? null : 'page2',
+              }
+            : { status: request.method === 'DELETE' ? 'deleted' : 'updated' };
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end(JSON.stringify(body));
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      try {
+        const env = { REGISTRY_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+        const first = await cli.run(['sessions', 'ls'], env);
+        expect(first.code).toBe(0);
+        expect(first.stdout).toMatch(/^active-1\s+u\s+active\s+\S+\s+2\s+1$/m);
+        expect(first.stdout).toContain('next page: --cursor page2');
+        const next = await cli.run(['sessions', 'ls', '--cursor', 'page2'], env);
+        expect(next.stdout).toContain('active-2');
+        expect(next.stdout).not.toContain('next page');
+        expect(seen).toContain('GET /sessions?cursor=page2');
+        const cleanup = await cli.run(['sessions', 'cleanup'], { ...env, SESSION_RETENTION_DAYS: '1' });
+        expect(cleanup.code).toBe(0);
+        for (const id of ['completed-1', 'completed-2', 'expired-1', 'expired-2']) {
+          expect(cleanup.stdout).toContain(`deleted ${id}\n`);
+        }
+        expect(cleanup.stdout).toContain('expired active-1\n');
+        expect(cleanup.stdout).toContain('expired active-2\n');
+        expect(seen).toContain('DELETE /sessions/completed-2');
+        expect(seen).toContain('PATCH /sessions/active-2/status');
+        const badEnv = await cli.run(['sessions', 'cleanup'], { ...env, SESSION_RETENTION_DAYS: 'x' });
+        expect(badEnv.code).toBe(2);
+      } finally {
+        await new Promise((resolve) => server.close(resolve));
+      }
+    });
+  },
+  120_000,
+);
