@@ -91,7 +91,11 @@ export class AgentIndex {
     this.settings = { ...DEFAULT_SETTINGS, ...options.settings };
     this.trainer = new BackgroundTrainer(
       { nextJob: () => this.nextJob() },
-      { sliceMs: this.settings.sliceMs, onError: options.onError ?? (() => {}) },
+      {
+        sliceMs: this.settings.sliceMs,
+        busyPauseMs: this.settings.busyPauseMs,
+        onError: options.onError ?? (() => {}),
+      },
     );
   }
 
