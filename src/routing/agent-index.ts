@@ -257,6 +257,7 @@ export class AgentIndex {
             similarity: 0,
             knownWordRatio,
             energy: logNormaliser,
+            words: terms.contentWords.length,
           }
         : {
             probability: Math.min(1, Math.exp(top.logit - logNormaliser)),
@@ -266,6 +267,7 @@ export class AgentIndex {
             similarity: top.similarity,
             knownWordRatio,
             energy: logNormaliser,
+            words: terms.contentWords.length,
           };
     return {
       hits: hits.map(({ name, routable, logit }) => ({ name, routable, logit })),

@@ -32,6 +32,8 @@ export interface Evidence {
   readonly nearest: number;
   readonly similarity: number;
   readonly knownWordRatio: number;
+  /** How many content words the query has: a short query is weaker evidence whatever it matches. */
+  readonly words: number;
   /** Log of the softmax normaliser over all agents: how much evidence the query gives any agent at all. */
   readonly energy: number;
 }
@@ -88,6 +90,7 @@ function features(e: Evidence): number[] {
     e.similarity,
     e.knownWordRatio,
     e.energy,
+    Math.log(1 + e.words),
   ];
 }
 

@@ -192,10 +192,10 @@ export class ModelBuild implements TrainingJob {
 
 /** The evidence a model gives for its best hit on `terms`. */
 export function evidenceOf(model: RoutingModel, terms: TermCounts): ReturnType<typeof searchEvidence> {
-  return searchEvidence(model, model.search(terms, TOP_LOGITS));
+  return searchEvidence(model, model.search(terms, TOP_LOGITS), terms.contentWords.length);
 }
 
-function searchEvidence(model: RoutingModel, search: ReturnType<RoutingModel['search']>) {
+function searchEvidence(model: RoutingModel, search: ReturnType<RoutingModel['search']>, words: number) {
   const top = search.hits[0];
   if (top === undefined) {
     return {
@@ -207,6 +207,7 @@ function searchEvidence(model: RoutingModel, search: ReturnType<RoutingModel['se
         similarity: 0,
         knownWordRatio: search.knownWordRatio,
         energy: search.logNormaliser,
+        words,
       },
       search,
     };
@@ -221,6 +222,7 @@ function searchEvidence(model: RoutingModel, search: ReturnType<RoutingModel['se
       similarity: model.similarity(top.cls, search.vector),
       knownWordRatio: search.knownWordRatio,
       energy: search.logNormaliser,
+      words,
     },
     search,
   };
