@@ -119,6 +119,7 @@ export function* calibrationFit(samples: readonly CalibrationSample[]): Generato
   for (const row of rows) for (let i = 0; i < dims; i++) scale[i]! += (row[i]! - mean[i]!) ** 2 / rows.length;
   for (let i = 0; i < dims; i++) scale[i] = Math.sqrt(scale[i]!) || 1;
   const x = rows.map((row) => [1, ...row.map((v, i) => (v - mean[i]!) / scale[i]!)]);
+  yield;
   const y = samples.map((s) => (s.inScope ? 1 : 0));
   // Both labels weigh the same in total.
   const weightOf = [0.5 / negatives, 0.5 / positives.length];

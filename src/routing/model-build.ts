@@ -169,6 +169,9 @@ export class ModelBuild implements TrainingJob {
       this.folds[this.foldIndex] = EMPTY_FOLD;
       this.foldIndex++;
       this.sampleIndex = 0;
+      // Back to the trainer, which checks the clock: letting a fold's model go and the next step's setup are
+      // each a few milliseconds, better not both in one slice.
+      return false;
     }
     this.fit ??= calibrationFit(this.samples);
     for (;;) {
