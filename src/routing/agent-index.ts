@@ -91,7 +91,11 @@ export class AgentIndex {
     this.settings = { ...DEFAULT_SETTINGS, ...options.settings };
     this.trainer = new BackgroundTrainer(
       { nextJob: () => this.nextJob() },
-      { sliceMs: this.settings.sliceMs, onError: options.onError ?? (() => {}) },
+      {
+        sliceMs: this.settings.sliceMs,
+        busyPauseMs: this.settings.busyPauseMs,
+        onError: options.onError ?? (() => {}),
+      },
     );
   }
 
@@ -253,6 +257,7 @@ export class AgentIndex {
             similarity: 0,
             knownWordRatio,
             energy: logNormaliser,
+            words: terms.contentWords.length,
           }
         : {
             probability: Math.min(1, Math.exp(top.logit - logNormaliser)),
@@ -262,6 +267,7 @@ export class AgentIndex {
             similarity: top.similarity,
             knownWordRatio,
             energy: logNormaliser,
+            words: terms.contentWords.length,
           };
     return {
       hits: hits.map(({ name, routable, logit }) => ({ name, routable, logit })),

@@ -2,6 +2,12 @@
  * @module routing/background-trainer
  * Runs training off the request path: jobs advance in short time slices, each followed by a turn of the event
  * loop (`setImmediate`), so requests interleave with a build of any size; a finished job is committed at once.
+ *
+ * While the registry keeps changing (a bulk registration), a build would be stale before it finished, and its
+ * slices would take the event loop from the very requests that make the changes. So when a change arrived since
+ * the last slice, the next slice waits `busyPauseMs` first: training then takes about
+ * `sliceMs / (sliceMs + busyPauseMs)` of the thread during a burst, and runs flat out again from the first slice
+ * with no change before it.
  */
 
 /** Training work that advances in bounded steps, then publishes its result in one synchronous commit. */
@@ -19,6 +25,8 @@ export interface JobSource {
 export interface BackgroundTrainerOptions {
   /** Longest stretch of training between two turns of the event loop. */
   sliceMs: number;
+  /** Pause before a slice when the registry changed since the last one (0: none). */
+  busyPauseMs?: number;
   onError: (error: unknown) => void;
 }
 
@@ -26,6 +34,9 @@ export class BackgroundTrainer {
   private job: TrainingJob | undefined;
   private scheduled = false;
   private stopped = false;
+  /** A change arrived since the last slice started. */
+  private changed = false;
+  private timer: ReturnType<typeof setTimeout> | undefined;
   private waiters: (() => void)[] = [];
   /** The longest slice so far: how long a request may wait behind training. */
   longestSliceMs = 0;
@@ -47,9 +58,16 @@ export class BackgroundTrainer {
 
   /** Schedules a slice unless one is pending: call after every change. */
   wake(): void {
+    this.changed = true;
+    this.schedule(false);
+  }
+
+  private schedule(paced: boolean): void {
     if (this.scheduled || this.stopped) return;
     this.scheduled = true;
-    setImmediate(this.slice);
+    const pause = this.options.busyPauseMs ?? 0;
+    if (paced && pause > 0) this.timer = setTimeout(this.slice, pause);
+    else setImmediate(this.slice);
   }
 
   /** Resolves once no work is left (at once when idle). */
@@ -65,6 +83,8 @@ export class BackgroundTrainer {
   stop(): void {
     this.stopped = true;
     this.job = undefined;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
     // A slice already queued still runs, and returns at once.
     this.scheduled = false;
     this.settle();
@@ -77,11 +97,14 @@ export class BackgroundTrainer {
 
   private readonly slice = (): void => {
     this.scheduled = false;
+    this.timer = undefined;
     if (this.stopped) return;
+    const busy = this.changed;
+    this.changed = false;
     const start = performance.now();
     const more = this.run(start + this.options.sliceMs);
     this.longestSliceMs = Math.max(this.longestSliceMs, performance.now() - start);
-    if (more) this.wake();
+    if (more) this.schedule(busy);
     else this.settle();
   };
 

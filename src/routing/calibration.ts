@@ -32,6 +32,8 @@ export interface Evidence {
   readonly nearest: number;
   readonly similarity: number;
   readonly knownWordRatio: number;
+  /** How many content words the query has: a short query is weaker evidence whatever it matches. */
+  readonly words: number;
   /** Log of the softmax normaliser over all agents: how much evidence the query gives any agent at all. */
   readonly energy: number;
 }
@@ -88,6 +90,7 @@ function features(e: Evidence): number[] {
     e.similarity,
     e.knownWordRatio,
     e.energy,
+    Math.log(1 + e.words),
   ];
 }
 
@@ -116,6 +119,7 @@ export function* calibrationFit(samples: readonly CalibrationSample[]): Generato
   for (const row of rows) for (let i = 0; i < dims; i++) scale[i]! += (row[i]! - mean[i]!) ** 2 / rows.length;
   for (let i = 0; i < dims; i++) scale[i] = Math.sqrt(scale[i]!) || 1;
   const x = rows.map((row) => [1, ...row.map((v, i) => (v - mean[i]!) / scale[i]!)]);
+  yield;
   const y = samples.map((s) => (s.inScope ? 1 : 0));
   // Both labels weigh the same in total.
   const weightOf = [0.5 / negatives, 0.5 / positives.length];

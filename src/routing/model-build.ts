@@ -169,6 +169,9 @@ export class ModelBuild implements TrainingJob {
       this.folds[this.foldIndex] = EMPTY_FOLD;
       this.foldIndex++;
       this.sampleIndex = 0;
+      // Back to the trainer, which checks the clock: letting a fold's model go and the next step's setup are
+      // each a few milliseconds, better not both in one slice.
+      return false;
     }
     this.fit ??= calibrationFit(this.samples);
     for (;;) {
@@ -192,10 +195,10 @@ export class ModelBuild implements TrainingJob {
 
 /** The evidence a model gives for its best hit on `terms`. */
 export function evidenceOf(model: RoutingModel, terms: TermCounts): ReturnType<typeof searchEvidence> {
-  return searchEvidence(model, model.search(terms, TOP_LOGITS));
+  return searchEvidence(model, model.search(terms, TOP_LOGITS), terms.contentWords.length);
 }
 
-function searchEvidence(model: RoutingModel, search: ReturnType<RoutingModel['search']>) {
+function searchEvidence(model: RoutingModel, search: ReturnType<RoutingModel['search']>, words: number) {
   const top = search.hits[0];
   if (top === undefined) {
     return {
@@ -207,6 +210,7 @@ function searchEvidence(model: RoutingModel, search: ReturnType<RoutingModel['se
         similarity: 0,
         knownWordRatio: search.knownWordRatio,
         energy: search.logNormaliser,
+        words,
       },
       search,
     };
@@ -221,6 +225,7 @@ function searchEvidence(model: RoutingModel, search: ReturnType<RoutingModel['se
       similarity: model.similarity(top.cls, search.vector),
       knownWordRatio: search.knownWordRatio,
       energy: search.logNormaliser,
+      words,
     },
     search,
   };

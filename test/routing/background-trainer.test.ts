@@ -77,4 +77,28 @@ describe('BackgroundTrainer', () => {
     expect(errors).toEqual([new Error('broken')]);
     expect(trainer.running).toBe(false);
   });
+
+  it('paces slices while changes keep arriving, and runs flat out once they stop', async () => {
+    const log: string[] = [];
+    const jobs = [countingJob(3, log, 'a')];
+    const trainer = new BackgroundTrainer(
+      { nextJob: () => jobs.shift() },
+      { sliceMs: 0, busyPauseMs: 1_000_000, onError: () => {} },
+    );
+    trainer.wake();
+    // The first slice follows a change, so the next one waits for the (here endless) pause.
+    for (let i = 0; i < 20; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(log).toEqual([]);
+    expect(trainer.running).toBe(true);
+    trainer.stop();
+
+    const paced = [countingJob(3, log, 'b')];
+    const short = new BackgroundTrainer(
+      { nextJob: () => paced.shift() },
+      { sliceMs: 0, busyPauseMs: 1, onError: () => {} },
+    );
+    short.wake();
+    await short.whenIdle();
+    expect(log).toEqual(['commit b after 3']);
+  });
 });

@@ -17,6 +17,7 @@ function evidence(strength: number): Evidence {
     similarity: strength / 2,
     knownWordRatio: Math.min(1, 0.4 + strength),
     energy: 6 * strength,
+    words: 3,
   };
 }
 
@@ -50,6 +51,21 @@ describe('fitCalibration', () => {
     expect(negatives.some((s) => calibration.inScope(s.evidence) < calibration.threshold)).toBe(true);
     expect(calibration.temperature).toBeGreaterThanOrEqual(0.25);
     expect(calibration.temperature).toBeLessThanOrEqual(4);
+  });
+
+  it("learns from the query's length: with all else alike, the length in-scope samples had scores higher", () => {
+    const random = seededRandom(11);
+    const data: CalibrationSample[] = [];
+    for (let i = 0; i < 300; i++) {
+      const inScope = i % 2 === 0;
+      const base = evidence(0.4 + 0.3 * (random() - 0.5));
+      data.push({ evidence: { ...base, words: inScope ? 6 : 1 }, inScope });
+    }
+    const calibration = fitCalibration(data);
+    const alike = evidence(0.4);
+    expect(calibration.inScope({ ...alike, words: 6 })).toBeGreaterThan(
+      calibration.inScope({ ...alike, words: 1 }),
+    );
   });
 
   it('is a pure function of its samples', () => {
