@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest';
+import { type ReplayRegistry, RouteReplay } from '../../src/insight/route-replay.js';
+import type { AgentRecord } from '../../src/registry/agent-record.js';
+import type { RegisteredAgent } from '../../src/registry/agent-registry.js';
+import { AgentRouter } from '../../src/routing/agent-router.js';
+import type { DecisionList, RoutingDecision } from '../../src/sessions/routing-decision.js';
+import { expectAppError } from '../sessions/session-store.contract.js';
+
+function record(name: string, examples: string[]): AgentRecord {
+  return {
+    name,
+    description: name,
+    agent_type: 't',
+    factory_module: 'm',
+    factory_function: 'f',
+    factory_params: {},
+    capabilities: { examples },
+    tags: [],
+    enabled: true,
+    registered_at: '2026-01-01T00:00:00.000Z',
+    updated_at: '2026-01-01T00:00:00.000Z',
+  };
+}
+
+const AGENTS = [
+  record('tickets', ['show my open tickets', 'close ticket INC-1', 'who is assigned to my ticket']),
+  record('cloud', ['cloud spend last month', 'our aws bill', 'azure costs this quarter']),
+];
+
+function decision(query: string): RoutingDecision {
+  return {
+    at: '2026-01-01T00:00:00.000Z',
+    query,
+    query_hashed: false,
+    candidates: [],
+    selected: [],
+    follow_up: false,
+    revision: 1,
+    session_id: null,
+  };
+}
+
+function setup(options: { gate?: Promise<void>; trained?: boolean } = {}) {
+  const entries = AGENTS.map(
+    (r) => ({ record: r, version: 1, agent: undefined, status: 'available' }) as unknown as RegisteredAgent,
+  );
+  const registry: ReplayRegistry & { revision: number } = {
+    revision: 1,
+    list: () => entries,
+    get: (name) => entries.find((e) => e.record.name === name),
+    previewRegistration: async (input) => record(input.name!, []),
+    previewCapabilities: (name, capabilities) => ({ ...record(name, []), capabilities }),
+  };
+  const decisions = {
+    listDecisions: async (): Promise<DecisionList> => {
+      await options.gate;
+      return { decisions: ['show my open tickets', 'our aws bill'].map(decision), next_cursor: null };
+    },
+  };
+  const live = new AgentRouter();
+  for (const r of AGENTS) live.upsert({ ...r, available: true });
+  live.trainNow();
+  let liveRoutes = 0;
+  const trained = options.trained ?? true;
+  const liveView = {
+    routeOffline: (query: string) => {
+      liveRoutes++;
+      return live.routeOffline(query);
+    },
+    stats: () => ({ trained }),
+  };
+  let built = 0;
+  const replay = new RouteReplay({
+    registry,
+    decisions,
+    live: liveView,
+    newRouter: () => {
+      built++;
+      return new AgentRouter();
+    },
+  });
+  return { replay, registry, counts: () => ({ built, liveRoutes }) };
+}
+
+describe('RouteReplay', () => {
+  it('routes "before" with the trained live router once per query and revision', async () => {
+    const { replay, registry, counts } = setup();
+    const change = { update: { name: 'cloud', capabilities: AGENTS[1]!.capabilities } };
+    expect((await replay.replay({ change })).changed).toEqual([]);
+    expect(counts()).toEqual({ built: 1, liveRoutes: 2 });
+    await replay.replay({ change });
+    expect(counts()).toEqual({ built: 2, liveRoutes: 2 });
+    registry.revision = 2;
+    const removed = await replay.replay({ change: { delete: 'tickets' } });
+    expect(counts()).toEqual({ built: 3, liveRoutes: 4 });
+    expect(removed.changed.map((c) => [c.query, c.before])).toEqual([['show my open tickets', ['tickets']]]);
+  });
+
+  it('builds and caches a shadow "before" router while the live one is still training', async () => {
+    const { replay, counts } = setup({ trained: false });
+    await replay.replay({ change: { delete: 'tickets' } });
+    await replay.replay({ change: { delete: 'cloud' } });
+    // One "before" router for the revision, one "after" per replay; the live router is not asked.
+    expect(counts()).toEqual({ built: 3, liveRoutes: 0 });
+  });
+
+  it('runs one replay at a time and refuses a limit out of range', async () => {
+    let open!: () => void;
+    const { replay } = setup({ gate: new Promise<void>((resolve) => (open = resolve)) });
+    const first = replay.replay({ change: { delete: 'tickets' } });
+    await expectAppError(replay.replay({ change: { delete: 'tickets' } }), 'rate_limited', /already running/);
+    open();
+    expect((await first).replayed).toBe(2);
+    await expectAppError(
+      replay.replay({ change: { delete: 'tickets' }, limit: 0 }),
+      'validation_error',
+      /limit/,
+    );
+    await expectAppError(replay.replay({ change: { delete: 'nobody' } }), 'agent_not_found');
+  });
+});
