@@ -96,7 +96,10 @@ export const MAX_REPLAY_LIMIT = 100_000;
 export class RouteReplay {
   private current: { revision: number; router: ShadowRouter } | undefined;
   /** "Before" answers of the current revision, by query. */
-  private answers: { revision: number; selected: Map<string, string[]> } = { revision: -1, selected: new Map() };
+  private answers: { revision: number; selected: Map<string, string[]> } = {
+    revision: -1,
+    selected: new Map(),
+  };
   private running = false;
   private readonly sliceMs: number;
 
@@ -124,7 +127,7 @@ export class RouteReplay {
       if (this.answers.revision !== revision) this.answers = { revision, selected: new Map() };
       const answers = this.answers.selected;
       const live = this.options.live;
-      const router = live !== undefined && live.stats().trained ? live : undefined;
+      const router = live?.stats().trained ? live : undefined;
       let before: Pick<ShadowRouter, 'routeOffline'> | undefined = router;
       const beforeOf = (query: string) => {
         let selected = answers.get(query);
