@@ -25,6 +25,8 @@ describe('loadConfig', () => {
       dataDir: '/srv/app/data',
       databaseUrl: undefined,
       adminToken: undefined,
+      adminTokens: [],
+      registryVersionsKept: 50,
       apiToken: undefined,
       readToken: undefined,
       rateLimitWritesPerMinute: 6000,

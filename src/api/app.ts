@@ -30,6 +30,7 @@ export async function createApp(services: AppServices, options: AppOptions = {})
   });
   const access = accessControl({
     adminToken: options.adminToken,
+    adminTokens: options.adminTokens,
     apiToken: options.apiToken,
     readToken: options.readToken,
   });
@@ -97,7 +98,7 @@ export async function createApp(services: AppServices, options: AppOptions = {})
         registry: services.registry,
         sessions: services.sessions,
         router: services.router,
-        adminToken: options.adminToken,
+        admin: access.admin,
       });
     },
     { prefix: '/registry' },
