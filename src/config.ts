@@ -26,6 +26,13 @@ export interface Config {
   readonly databaseUrl: string | undefined;
   /** Bearer token required by mutating registry calls (`REGISTRY_ADMIN_TOKEN`); it also grants reads. */
   readonly adminToken: string | undefined;
+  /**
+   * Further admin tokens, each with the label the registry's version history records its changes under
+   * (`REGISTRY_ADMIN_TOKENS=label:token,...`; REGISTRY_ADMIN_TOKEN's label is `admin`).
+   */
+  readonly adminTokens: readonly { readonly label: string; readonly token: string }[];
+  /** Versions kept per agent (`REGISTRY_VERSIONS_KEPT`, default 50); the oldest beyond it are deleted. */
+  readonly registryVersionsKept: number;
   /** Bearer token required by every `/sessions` call and by Jarvis's `/chat` when set (`REGISTRY_API_TOKEN`). */
   readonly apiToken: string | undefined;
   /** When set, registry reads, routing and `/metrics` need it or the admin token (`REGISTRY_READ_TOKEN`). */
@@ -119,21 +126,27 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
   const adminToken = read.token('REGISTRY_ADMIN_TOKEN');
   const apiToken = read.token('REGISTRY_API_TOKEN');
   const readToken = read.token('REGISTRY_READ_TOKEN');
-  const tokens = {
-    REGISTRY_ADMIN_TOKEN: adminToken,
-    REGISTRY_API_TOKEN: apiToken,
-    REGISTRY_READ_TOKEN: readToken,
-  };
-  const named = Object.entries(tokens).filter(([, token]) => token !== undefined);
+  const adminTokens = read.labelledTokens('REGISTRY_ADMIN_TOKENS', adminToken === undefined ? [] : ['admin']);
+  const tokens: [string, string | undefined][] = [
+    ['REGISTRY_ADMIN_TOKEN', adminToken],
+    ...adminTokens.map(({ label }, i): [string, string] => [
+      `REGISTRY_ADMIN_TOKENS (${label})`,
+      adminTokens[i]!.token,
+    ]),
+    ['REGISTRY_API_TOKEN', apiToken],
+    ['REGISTRY_READ_TOKEN', readToken],
+  ];
+  const named = tokens.filter(([, token]) => token !== undefined);
   for (const [index, [name, token]] of named.entries()) {
     const same = named.slice(index + 1).find(([, other]) => other === token);
     // Each token grants different powers: one secret for two of them would give the weaker one both.
     if (same !== undefined) problems.push(`${name} and ${same[0]} must be different secrets`);
   }
-  if (!isLoopbackHost(host) && (adminToken === undefined || apiToken === undefined)) {
-    const missing = [adminToken, apiToken].every((token) => token === undefined)
+  const anyAdminToken = adminToken ?? adminTokens[0]?.token;
+  if (!isLoopbackHost(host) && (anyAdminToken === undefined || apiToken === undefined)) {
+    const missing = [anyAdminToken, apiToken].every((token) => token === undefined)
       ? 'REGISTRY_ADMIN_TOKEN and REGISTRY_API_TOKEN'
-      : adminToken === undefined
+      : anyAdminToken === undefined
         ? 'REGISTRY_ADMIN_TOKEN (REGISTRY_API_TOKEN is set)'
         : 'REGISTRY_API_TOKEN (REGISTRY_ADMIN_TOKEN is set)';
     problems.push(
@@ -160,6 +173,13 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     dataDir: path.resolve(cwd, read.string('DATA_DIR', './data')),
     databaseUrl,
     adminToken,
+    adminTokens,
+    registryVersionsKept: read.number(
+      'REGISTRY_VERSIONS_KEPT',
+      50,
+      { min: 1, max: 1_000_000 },
+      'whole number',
+    ),
     apiToken,
     readToken,
     rateLimitWritesPerMinute: read.number(
@@ -268,6 +288,40 @@ class EnvReader {
       this.problems.push(`${name} must be at least 16 characters long (use a random secret)`);
     }
     return value;
+  }
+
+  /**
+   * `label:token,...`: labels are 1-64 letters, digits, `_`, `.` or `-`, distinct (and none of `taken`);
+   * tokens as `token`. No value appears in a problem.
+   */
+  labelledTokens(name: string, taken: readonly string[]): { label: string; token: string }[] {
+    const raw = this.optionalString(name);
+    if (raw === undefined) return [];
+    const entries: { label: string; token: string }[] = [];
+    const labels = new Set(taken);
+    for (const [index, item] of raw.split(',').entries()) {
+      const entry = item.trim();
+      const colon = entry.indexOf(':');
+      const label = colon < 0 ? '' : entry.slice(0, colon).trim();
+      const token = colon < 0 ? '' : entry.slice(colon + 1).trim();
+      if (!/^[A-Za-z0-9_.-]{1,64}$/.test(label) || token === '') {
+        this.problems.push(
+          `${name} entry ${index + 1} must be label:token (label: 1-64 letters, digits, _ . -)`,
+        );
+      } else if (labels.has(label)) {
+        this.problems.push(
+          `${name} label "${label}" is used twice${taken.includes(label) ? ' (REGISTRY_ADMIN_TOKEN is "admin")' : ''}`,
+        );
+      } else if (token.length < 16) {
+        this.problems.push(
+          `${name} token of "${label}" must be at least 16 characters long (use a random secret)`,
+        );
+      } else {
+        labels.add(label);
+        entries.push({ label, token });
+      }
+    }
+    return entries;
   }
 
   string(name: string, fallback: string): string {

@@ -186,11 +186,15 @@ export async function createService(config: Config, options: ServiceOptions = {}
       },
       {
         adminToken: config.adminToken,
+        adminTokens: config.adminTokens,
         apiToken: config.apiToken,
         readToken: config.readToken,
         corsOrigins: config.corsOrigins,
         // The Host check stays on until both registry changes and sessions need a token.
-        http: httpOptions(config, config.adminToken !== undefined && config.apiToken !== undefined),
+        http: httpOptions(
+          config,
+          (config.adminToken !== undefined || config.adminTokens.length > 0) && config.apiToken !== undefined,
+        ),
         drain,
         ...(options.uiDir !== undefined && { uiDir: options.uiDir }),
       },
@@ -268,12 +272,12 @@ async function openStores(
     closers.push(() => pool.end());
     metrics.watchPostgresPool('main', pool);
     return {
-      registry: new PostgresRegistryStore(pool, { url, logger }),
+      registry: new PostgresRegistryStore(pool, { url, logger, versionsKept: config.registryVersionsKept }),
       openSessions: () => PostgresSessionStore.open(pool, clock),
     };
   }
   return {
-    registry: new FileStore({ dataDir: config.dataDir, logger }),
+    registry: new FileStore({ dataDir: config.dataDir, logger, versionsKept: config.registryVersionsKept }),
     openSessions: () =>
       SqliteSessionStore.open(path.join(config.dataDir, SESSIONS_DB), {
         synchronous: config.sqliteSynchronous,

@@ -25,6 +25,8 @@ describe('loadConfig', () => {
       dataDir: '/srv/app/data',
       databaseUrl: undefined,
       adminToken: undefined,
+      adminTokens: [],
+      registryVersionsKept: 50,
       apiToken: undefined,
       readToken: undefined,
       rateLimitWritesPerMinute: 6000,
@@ -193,6 +195,45 @@ describe('loadConfig', () => {
     });
     expect(found).toEqual(['REGISTRY_ADMIN_TOKEN and REGISTRY_READ_TOKEN must be different secrets']);
     expect(found.join('')).not.toContain('the-same-secret');
+  });
+
+  it('reads labelled admin tokens and the versions kept, refusing bad ones without printing a token', () => {
+    const config = load({
+      REGISTRY_ADMIN_TOKEN: 'an-admin-secret-0123456789',
+      REGISTRY_ADMIN_TOKENS: ' ops:an-ops-secret-0123456789 , ci.bot:a-ci-secret-0123456789',
+      REGISTRY_VERSIONS_KEPT: '7',
+    });
+    expect(config.adminTokens).toEqual([
+      { label: 'ops', token: 'an-ops-secret-0123456789' },
+      { label: 'ci.bot', token: 'a-ci-secret-0123456789' },
+    ]);
+    expect(config.registryVersionsKept).toBe(7);
+    // Labelled tokens alone are admin tokens off loopback too.
+    expect(
+      load({
+        HOST: '0.0.0.0',
+        REGISTRY_ADMIN_TOKENS: 'ops:an-ops-secret-0123456789',
+        REGISTRY_API_TOKEN: 'an-api-secret-0123456789',
+      }).host,
+    ).toBe('0.0.0.0');
+    const found = problems({
+      REGISTRY_ADMIN_TOKEN: 'an-admin-secret-0123456789',
+      REGISTRY_ADMIN_TOKENS:
+        'no-colon-secret-0123456789,bad label:a-secret-0123456789,admin:another-secret-0123456,ops:short,' +
+        'ops2:an-admin-secret-0123456789,ops3:x-secret-0123456789,ops3:y-secret-0123456789',
+      REGISTRY_VERSIONS_KEPT: '0',
+    });
+    expect(found).toEqual([
+      'REGISTRY_ADMIN_TOKENS entry 1 must be label:token (label: 1-64 letters, digits, _ . -)',
+      'REGISTRY_ADMIN_TOKENS entry 2 must be label:token (label: 1-64 letters, digits, _ . -)',
+      'REGISTRY_ADMIN_TOKENS label "admin" is used twice (REGISTRY_ADMIN_TOKEN is "admin")',
+      'REGISTRY_ADMIN_TOKENS token of "ops" must be at least 16 characters long (use a random secret)',
+      'REGISTRY_ADMIN_TOKENS label "ops3" is used twice',
+      'REGISTRY_ADMIN_TOKEN and REGISTRY_ADMIN_TOKENS (ops2) must be different secrets',
+      'REGISTRY_VERSIONS_KEPT="0" must be a whole number >= 1 and <= 1000000',
+    ]);
+    expect(found.join('')).not.toContain('secret-0123');
+    expect(problems({ REGISTRY_VERSIONS_KEPT: 'many' })).toHaveLength(1);
   });
 
   it('the error message lists the problems for the operator', () => {

@@ -12,9 +12,22 @@ import { AppError } from '../errors.js';
 /** A Fastify `onRequest` hook. */
 export type TokenGuard = (request: FastifyRequest) => Promise<void>;
 
+/** An admin token and the label its changes are recorded under (REGISTRY_ADMIN_TOKENS `label:token`). */
+export interface AdminToken {
+  label: string;
+  token: string;
+}
+
+/** The label REGISTRY_ADMIN_TOKEN's changes are recorded under. */
+export const ADMIN_TOKEN_LABEL = 'admin';
+/** Who made a change when no admin token is configured. */
+export const ANONYMOUS = 'anonymous';
+
 export interface AccessTokens {
-  /** REGISTRY_ADMIN_TOKEN: registry changes; it also grants reads. */
+  /** REGISTRY_ADMIN_TOKEN: registry changes (recorded as `admin`); it also grants reads. */
   adminToken?: string | undefined;
+  /** REGISTRY_ADMIN_TOKENS: further admin tokens, each recorded under its label. */
+  adminTokens?: readonly AdminToken[] | undefined;
   /** REGISTRY_API_TOKEN: every `/sessions` call, and `/chat`. */
   apiToken?: string | undefined;
   /** REGISTRY_READ_TOKEN: registry reads, routing and `/metrics`. */
@@ -33,15 +46,26 @@ export interface AccessControl {
   decisions: TokenGuard;
 }
 
+/** Every admin token: REGISTRY_ADMIN_TOKEN as `admin`, then REGISTRY_ADMIN_TOKENS. */
+export function adminTokensOf(tokens: AccessTokens): AdminToken[] {
+  return [
+    ...(tokens.adminToken === undefined ? [] : [{ label: ADMIN_TOKEN_LABEL, token: tokens.adminToken }]),
+    ...(tokens.adminTokens ?? []),
+  ];
+}
+
 export function accessControl(tokens: AccessTokens): AccessControl {
+  const admins = adminTokensOf(tokens);
   const read = requireToken(
     tokens.readToken,
-    [tokens.adminToken],
+    admins.map((admin) => admin.token),
     'Registry reads need Authorization: Bearer <REGISTRY_READ_TOKEN> (or the admin token)',
   );
-  const userData = [tokens.adminToken, tokens.apiToken].filter((token) => token !== undefined);
+  const userData = [...admins.map((admin) => admin.token), tokens.apiToken].filter(
+    (token): token is string => token !== undefined,
+  );
   return {
-    admin: requireAdminToken(tokens.adminToken),
+    admin: requireAdminToken(admins),
     api: requireToken(
       tokens.apiToken,
       [],
@@ -61,13 +85,43 @@ export function accessControl(tokens: AccessTokens): AccessControl {
   };
 }
 
-/** A Fastify `onRequest` hook that requires `Authorization: Bearer <token>` when `token` is set. */
-export function requireAdminToken(token: string | undefined): TokenGuard {
-  return requireToken(
-    token,
-    [],
+const actors = new WeakMap<FastifyRequest, string>();
+
+/**
+ * Who makes a registry change: the label of the admin token the request was let through with, or
+ * `anonymous` when no admin token is configured.
+ */
+export function actorOf(request: FastifyRequest): string {
+  return actors.get(request) ?? ANONYMOUS;
+}
+
+/**
+ * A Fastify `onRequest` hook that requires `Authorization: Bearer <one of tokens>` when any is configured,
+ * and remembers the matching token's label as the request's actor (`actorOf`).
+ */
+export function requireAdminToken(tokens: string | undefined | readonly AdminToken[]): TokenGuard {
+  const admins =
+    typeof tokens === 'string'
+      ? [{ label: ADMIN_TOKEN_LABEL, token: tokens }]
+      : tokens === undefined
+        ? []
+        : tokens;
+  if (admins.length === 0) return async () => {};
+  const [first, ...others] = admins;
+  const check = requireToken(
+    first!.token,
+    others.map((admin) => admin.token),
     'This call changes the registry: send Authorization: Bearer <REGISTRY_ADMIN_TOKEN>',
   );
+  const labels = admins.map((admin) => ({ label: admin.label, digest: digest(admin.token) }));
+  return async (request) => {
+    await check(request);
+    // Valid, so the header holds one of the tokens; every one is compared again for the label.
+    const given = digest(/^Bearer[ \t]+(\S+)\s*$/i.exec(request.headers.authorization!)![1]!);
+    let label = labels[0]!.label;
+    for (const candidate of labels) if (timingSafeEqual(given, candidate.digest)) label = candidate.label;
+    actors.set(request, label);
+  };
 }
 
 /**

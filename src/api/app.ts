@@ -32,6 +32,7 @@ export async function createApp(services: AppServices, options: AppOptions = {})
   });
   const access = accessControl({
     adminToken: options.adminToken,
+    adminTokens: options.adminTokens,
     apiToken: options.apiToken,
     readToken: options.readToken,
   });
@@ -101,7 +102,7 @@ export async function createApp(services: AppServices, options: AppOptions = {})
         registry: services.registry,
         sessions: services.sessions,
         router: services.router,
-        adminToken: options.adminToken,
+        admin: access.admin,
         decisionLog: services.decisionLog,
         probes: services.probes,
       });

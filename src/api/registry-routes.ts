@@ -12,13 +12,15 @@ import { AgentRegistrationSchema, RegistryExportSchema } from '../registry/agent
 import type { AgentRegistry, RegisteredAgent } from '../registry/agent-registry.js';
 import { toAgentView } from '../registry/agent-registry.js';
 import type { SessionStore } from '../sessions/session-store.js';
-import { requireAdminToken } from './admin-auth.js';
+import { actorOf, type TokenGuard } from './admin-auth.js';
 import { acceptsGzip, matchesEtag } from './conditional-get.js';
 import {
   AgentListQuerySchema,
   AgentListSchema,
   AgentNameParamsSchema,
   AgentResponseSchema,
+  AgentVersionParamsSchema,
+  AgentVersionsResponseSchema,
   CapabilitiesUpdateSchema,
   ChangesQuerySchema,
   ChangesResponseSchema,
@@ -26,6 +28,8 @@ import {
   EnabledUpdateSchema,
   errorResponses,
   RegisteredResponseSchema,
+  RollbackRequestSchema,
+  RollbackResponseSchema,
   RouteRequestSchema,
   RouteResponseSchema,
   statusResponse,
@@ -36,7 +40,8 @@ export interface RegistryRoutesOptions {
   registry: AgentRegistry;
   sessions: SessionStore;
   router: QueryRouter;
-  adminToken: string | undefined;
+  /** The admin guard (it also records the request's actor, `actorOf`). */
+  admin: TokenGuard;
   /** Where every routing decision is logged (off the request path); without it nothing is logged. */
   decisionLog?: DecisionLog | undefined;
   /** Capability probes: each agent view carries its last probe, and registrations name what they overlap. */
@@ -48,7 +53,7 @@ const ADMIN = [{ bearerAuth: [] }];
 
 export const registryRoutes: FastifyPluginAsyncTypebox<RegistryRoutesOptions> = async (app, options) => {
   const { registry, sessions, router, decisionLog, probes } = options;
-  const admin = requireAdminToken(options.adminToken);
+  const { admin } = options;
   const view = (entry: RegisteredAgent) =>
     probes === undefined
       ? toAgentView(entry)
@@ -147,7 +152,7 @@ export const registryRoutes: FastifyPluginAsyncTypebox<RegistryRoutesOptions> = 
         probes === undefined || !Array.isArray(examples)
           ? undefined
           : probes.overlaps(examples.filter((example): example is string => typeof example === 'string'));
-      const entry = await registry.registerFromConfig(request.body);
+      const entry = await registry.registerFromConfig(request.body, { actor: actorOf(request) });
       return reply.code(201).send({
         status: 'registered' as const,
         agent_name: entry.record.name,
@@ -173,7 +178,9 @@ export const registryRoutes: FastifyPluginAsyncTypebox<RegistryRoutesOptions> = 
       },
     },
     async (request) => {
-      await registry.updateCapabilities(request.params.agent_name, request.body.capabilities);
+      await registry.updateCapabilities(request.params.agent_name, request.body.capabilities, {
+        actor: actorOf(request),
+      });
       return { status: 'updated' as const };
     },
   );
@@ -193,7 +200,7 @@ export const registryRoutes: FastifyPluginAsyncTypebox<RegistryRoutesOptions> = 
       },
     },
     async (request) => {
-      await registry.setEnabled(request.params.agent_name, request.body.enabled);
+      await registry.setEnabled(request.params.agent_name, request.body.enabled, { actor: actorOf(request) });
       return { status: request.body.enabled ? ('enabled' as const) : ('disabled' as const) };
     },
   );
@@ -211,8 +218,78 @@ export const registryRoutes: FastifyPluginAsyncTypebox<RegistryRoutesOptions> = 
       },
     },
     async (request) => {
-      await registry.unregister(request.params.agent_name);
+      await registry.unregister(request.params.agent_name, { actor: actorOf(request) });
       return { status: 'deleted' as const };
+    },
+  );
+
+  app.get(
+    '/agents/:agent_name/versions',
+    {
+      schema: {
+        tags: TAG,
+        summary: "List an agent's versions",
+        description:
+          'Every change to an agent (register, update, enable/disable, delete, rollback) makes its next version; ' +
+          'newest first, the newest REGISTRY_VERSIONS_KEPT (default 50) kept. A deleted agent keeps its history, ' +
+          'and registering its name again continues the numbering. 404 only for a name that never existed.',
+        params: AgentNameParamsSchema,
+        response: { 200: AgentVersionsResponseSchema, ...errorResponses(400, 404) },
+      },
+    },
+    async (request) => ({ versions: await registry.versions(request.params.agent_name) }),
+  );
+
+  app.get(
+    '/agents/:agent_name/versions/:version',
+    {
+      schema: {
+        tags: TAG,
+        summary: 'Get an agent as a version left it',
+        description:
+          'The agent as it was after that version (for a deletion: as it was deleted). `status` is the ' +
+          "current agent's when that version is the current one, else `available`.",
+        params: AgentVersionParamsSchema,
+        response: { 200: AgentResponseSchema, ...errorResponses(400, 404) },
+      },
+    },
+    async (request) => {
+      const { agent_name, version } = request.params;
+      const record = await registry.version(agent_name, version);
+      const cached = registry.get(agent_name);
+      const current = cached?.version === version ? cached : undefined;
+      return toAgentView({
+        record,
+        version,
+        agent: undefined,
+        status: current?.status ?? 'available',
+        ...(current?.error !== undefined && { error: current.error }),
+      });
+    },
+  );
+
+  app.post(
+    '/agents/:agent_name/rollback',
+    {
+      onRequest: admin,
+      schema: {
+        tags: TAG,
+        summary: 'Roll an agent back to a version',
+        description:
+          'Makes a new version equal to version `version` (its record, `updated_at` now): an update, or a new ' +
+          'registration when the agent is deleted (its factory must load, as for any registration). ' +
+          '404 `version_not_found` when that version is not kept.',
+        security: ADMIN,
+        params: AgentNameParamsSchema,
+        body: RollbackRequestSchema,
+        response: { 200: RollbackResponseSchema, ...errorResponses(400, 401, 404, 413, 415, 503) },
+      },
+    },
+    async (request) => {
+      const version = await registry.rollback(request.params.agent_name, request.body.version, {
+        actor: actorOf(request),
+      });
+      return { status: 'rolled_back' as const, version };
     },
   );
 

@@ -177,6 +177,63 @@ export const CapabilitiesUpdateSchema = Type.Object(
   },
 );
 
+export const AgentVersionParamsSchema = Type.Object(
+  { agent_name: AgentName, version: Type.Integer({ minimum: 1, description: 'A version number.' }) },
+  { additionalProperties: false },
+);
+
+const ChangeTypeSchema = Type.Union([
+  Type.Literal('registered'),
+  Type.Literal('updated'),
+  Type.Literal('deleted'),
+]);
+
+export const AgentVersionsResponseSchema = Type.Object(
+  {
+    versions: Type.Array(
+      Type.Object(
+        {
+          version: Type.Integer({ minimum: 1 }),
+          revision: Type.Integer({ minimum: 1, description: 'The store revision of the change.' }),
+          type: ChangeTypeSchema,
+          at: Type.String({ format: 'date-time' }),
+          actor: Type.String({
+            description:
+              "The admin token's label (REGISTRY_ADMIN_TOKEN is `admin`), `anonymous` without a token, " +
+              '`recovered` for a difference found at start-up.',
+          }),
+        },
+        { additionalProperties: false },
+      ),
+      { description: 'Newest first.' },
+    ),
+  },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        versions: [
+          { version: 2, revision: 7, type: 'updated', at: '2026-11-23T10:00:00.000Z', actor: 'ops' },
+          { version: 1, revision: 3, type: 'registered', at: '2026-11-23T09:30:00.000Z', actor: 'anonymous' },
+        ],
+      },
+    ],
+  },
+);
+
+export const RollbackRequestSchema = Type.Object(
+  { version: Type.Integer({ minimum: 1, description: 'The version to make current again.' }) },
+  { additionalProperties: false, examples: [{ version: 1 }] },
+);
+
+export const RollbackResponseSchema = Type.Object(
+  {
+    status: Type.Literal('rolled_back'),
+    version: Type.Integer({ minimum: 1, description: 'The new version the rollback made.' }),
+  },
+  { additionalProperties: false, examples: [{ status: 'rolled_back', version: 3 }] },
+);
+
 export const EnabledUpdateSchema = Type.Object(
   { enabled: Type.Boolean() },
   { additionalProperties: false, examples: [{ enabled: false }] },
@@ -265,7 +322,11 @@ const RegistryChangeSchema = Type.Object(
     agent: Type.Union([AgentSchema, Type.Null()], {
       description: "The agent after the change; null for a deletion. `status` is this replica's view.",
     }),
-    version: Type.Integer({ minimum: 1, description: "The agent's version after the change." }),
+    version: Type.Integer({
+      minimum: 1,
+      description:
+        "The agent's version this change made (GET /registry/agents/{agent_name}/versions/{version}); a deletion makes one too.",
+    }),
     at: Type.String({ format: 'date-time' }),
   },
   { additionalProperties: false },

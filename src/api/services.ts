@@ -63,6 +63,8 @@ export interface AppServices {
 export interface AppOptions {
   /** Bearer token for mutating registry calls (REGISTRY_ADMIN_TOKEN). */
   adminToken?: string | undefined;
+  /** Further admin tokens with the labels their changes are recorded under (REGISTRY_ADMIN_TOKENS). */
+  adminTokens?: readonly { label: string; token: string }[] | undefined;
   /** Bearer token for every `/sessions` call (REGISTRY_API_TOKEN). */
   apiToken?: string | undefined;
   /** Bearer token for registry reads, routing and `/metrics` (REGISTRY_READ_TOKEN); the admin token also works. */

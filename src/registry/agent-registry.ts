@@ -27,7 +27,9 @@ import {
   Tags,
 } from './agent-record.js';
 import {
+  type AgentVersion,
   agentNotFound,
+  type ChangeOptions,
   type ChangePage,
   type RecoveryEvent,
   type RegistryChange,
@@ -99,7 +101,7 @@ export const DEFAULT_SYNC_INTERVAL_MS = 5000;
 
 /** What one change to the store is, computed from the current entry. */
 type Plan =
-  | { kind: 'insert'; record: AgentRecord; agent: BaseAgent }
+  | { kind: 'insert'; record: AgentRecord; agent: BaseAgent | undefined }
   | { kind: 'update'; record: AgentRecord; version: number }
   | { kind: 'remove' };
 
@@ -176,7 +178,7 @@ export class AgentRegistry {
   }
 
   /** Recreate an agent from a registration and add it; the name defaults to the created agent's own. */
-  async registerFromConfig(input: AgentRegistration): Promise<RegisteredAgent> {
+  async registerFromConfig(input: AgentRegistration, change: ChangeOptions = {}): Promise<RegisteredAgent> {
     // The record's limits first: a registration that could never be stored imports nothing.
     assertJsonValue(input, 'agent registration', RECORD_LIMITS);
     const registration = validateRegistration(input);
@@ -187,7 +189,7 @@ export class AgentRegistry {
       }
     }
     const agent = await this.resolver.createAgent(registration);
-    return this.register(agent, registrationOptions(registration));
+    return this.register(agent, registrationOptions(registration), change);
   }
 
   /**
@@ -215,10 +217,47 @@ export class AgentRegistry {
   }
 
   /** Add an already-built agent with the factory config that recreates it after a restart. */
-  async register(agent: BaseAgent, options: RegisterOptions): Promise<RegisteredAgent> {
+  async register(
+    agent: BaseAgent,
+    options: RegisterOptions,
+    change: ChangeOptions = {},
+  ): Promise<RegisteredAgent> {
     const record = this.newRecord(agent, options);
-    await this.mutate(record.name, () => ({ kind: 'insert', record, agent }));
+    await this.mutate(record.name, () => ({ kind: 'insert', record, agent }), change);
     return this.require(record.name);
+  }
+
+  /** The kept versions of an agent, newest first; a deleted agent keeps its history. */
+  versions(name: string): Promise<AgentVersion[]> {
+    return this.store.versions(name);
+  }
+
+  /** The record as version `version` left it. */
+  version(name: string, version: number): Promise<AgentRecord> {
+    return this.store.version(name, version);
+  }
+
+  /**
+   * Make a new version equal to version `version` (its record, `updated_at` now): an update, or a new
+   * registration when the agent is deleted (its factory must work then, as for any registration).
+   * Returns the new version's number.
+   */
+  async rollback(name: string, version: number, change: ChangeOptions = {}): Promise<number> {
+    const record: AgentRecord = {
+      ...(await this.store.version(name, version)),
+      name,
+      updated_at: this.now().toISOString(),
+    };
+    const agent = this.get(name) === undefined ? await this.resolver.createAgent(record) : undefined;
+    const made = await this.mutate(
+      name,
+      (entry) =>
+        entry === undefined
+          ? { kind: 'insert', record, agent }
+          : { kind: 'update', record, version: entry.version },
+      change,
+    );
+    return made!.version;
   }
 
   /**
@@ -253,11 +292,15 @@ export class AgentRegistry {
   }
 
   /** Remove an agent. Throws `agent_not_found` if there is none by that name. */
-  async unregister(name: string): Promise<void> {
-    await this.mutate(name, (entry) => {
-      if (entry === undefined) throw agentNotFound(name);
-      return { kind: 'remove' };
-    });
+  async unregister(name: string, change: ChangeOptions = {}): Promise<void> {
+    await this.mutate(
+      name,
+      (entry) => {
+        if (entry === undefined) throw agentNotFound(name);
+        return { kind: 'remove' };
+      },
+      change,
+    );
   }
 
   get(name: string): RegisteredAgent | undefined {
@@ -280,34 +323,50 @@ export class AgentRegistry {
       .sort((a, b) => (a.record.name < b.record.name ? -1 : a.record.name > b.record.name ? 1 : 0));
   }
 
-  enable(name: string): Promise<void> {
-    return this.setEnabled(name, true);
+  enable(name: string, change: ChangeOptions = {}): Promise<void> {
+    return this.setEnabled(name, true, change);
   }
 
-  disable(name: string): Promise<void> {
-    return this.setEnabled(name, false);
+  disable(name: string, change: ChangeOptions = {}): Promise<void> {
+    return this.setEnabled(name, false, change);
   }
 
   /** Enable or disable an agent; setting the state it already has changes (and writes) nothing. */
-  async setEnabled(name: string, enabled: boolean): Promise<void> {
-    await this.mutate(name, (entry) => {
-      if (entry === undefined) throw agentNotFound(name);
-      if (entry.record.enabled === enabled) return undefined;
-      return { kind: 'update', record: this.withChanges(entry.record, { enabled }), version: entry.version };
-    });
+  async setEnabled(name: string, enabled: boolean, change: ChangeOptions = {}): Promise<void> {
+    await this.mutate(
+      name,
+      (entry) => {
+        if (entry === undefined) throw agentNotFound(name);
+        if (entry.record.enabled === enabled) return undefined;
+        return {
+          kind: 'update',
+          record: this.withChanges(entry.record, { enabled }),
+          version: entry.version,
+        };
+      },
+      change,
+    );
   }
 
   /** Replace an agent's capabilities (the router relearns its examples). */
-  async updateCapabilities(name: string, capabilities: AgentRecord['capabilities']): Promise<void> {
+  async updateCapabilities(
+    name: string,
+    capabilities: AgentRecord['capabilities'],
+    change: ChangeOptions = {},
+  ): Promise<void> {
     const valid = validateCapabilities(capabilities);
-    await this.mutate(name, (entry) => {
-      if (entry === undefined) throw agentNotFound(name);
-      return {
-        kind: 'update',
-        record: this.withChanges(entry.record, { capabilities: valid }),
-        version: entry.version,
-      };
-    });
+    await this.mutate(
+      name,
+      (entry) => {
+        if (entry === undefined) throw agentNotFound(name);
+        return {
+          kind: 'update',
+          record: this.withChanges(entry.record, { capabilities: valid }),
+          version: entry.version,
+        };
+      },
+      change,
+    );
   }
 
   /** Be told about every change the cache applies; a listener that throws is logged, never fails a change. */
@@ -377,18 +436,19 @@ export class AgentRegistry {
   private async mutate(
     name: string,
     plan: (entry: RegisteredAgent | undefined) => Plan | undefined,
-  ): Promise<void> {
+    options: ChangeOptions,
+  ): Promise<RegistryChange | undefined> {
     for (let attempt = 0; ; attempt++) {
       const step = plan(this.entries.get(name));
-      if (step === undefined) return;
+      if (step === undefined) return undefined;
       let change: RegistryChange;
       try {
         change =
           step.kind === 'insert'
-            ? await this.store.insert(step.record)
+            ? await this.store.insert(step.record, options)
             : step.kind === 'update'
-              ? await this.store.update(step.record, step.version)
-              : await this.store.remove(name);
+              ? await this.store.update(step.record, step.version, options)
+              : await this.store.remove(name, options);
       } catch (error) {
         if (!isAppError(error) || !this.store.shared) throw error;
         // Another replica got there first: learn what it did before answering or retrying.
@@ -397,7 +457,7 @@ export class AgentRegistry {
         throw error;
       }
       await this.apply(change, step.kind === 'insert' ? step.agent : undefined);
-      return;
+      return change;
     }
   }
 

@@ -37,7 +37,7 @@ describe('GET /registry/changes', () => {
     ).toEqual([
       [start + 1, 'registered', 1],
       [start + 2, 'updated', 2],
-      [start + 3, 'deleted', 2],
+      [start + 3, 'deleted', 3],
     ]);
     expect(body.changes[0]).toMatchObject({
       agent_name: 'billing_agent',

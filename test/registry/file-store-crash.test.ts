@@ -16,11 +16,23 @@ async function readBack(dataDir: string) {
   try {
     const { agents, source } = await store.load();
     const seqs = new Map<number, number>();
-    for (const { record } of agents) {
+    /** Each lane's newest versions: the seq each holds and who made it. */
+    const versions = new Map<number, { seq: number; actor: string }[]>();
+    for (const { record, version } of agents) {
       const lane = /^agent_(\d+)$/.exec(record.name)?.[1];
-      if (lane !== undefined) seqs.set(Number(lane), Number(record.factory_params.seq));
+      if (lane === undefined) continue;
+      seqs.set(Number(lane), Number(record.factory_params.seq));
+      const kept = await store.versions(record.name);
+      // Numbered without gaps, newest first, the newest being the stored record's.
+      expect(kept[0]!.version).toBe(version);
+      expect(kept.map((v) => v.version)).toEqual(kept.map((_, i) => version - i));
+      const newest = [];
+      for (const { version: n, actor } of kept.slice(0, 3)) {
+        newest.push({ seq: Number((await store.version(record.name, n)).factory_params.seq), actor });
+      }
+      versions.set(Number(lane), newest);
     }
-    return { source, seqs, names: new Set(agents.map((agent) => agent.record.name)) };
+    return { source, seqs, versions, names: new Set(agents.map((agent) => agent.record.name)) };
   } finally {
     await store.close();
   }
@@ -46,7 +58,7 @@ describe('FileStore under SIGKILL', () => {
         if (word === 'ack') acked.set(Number(a), Math.max(acked.get(Number(a)) ?? -1, Number(b)));
         if (word === 'added') added.push(a!);
       }
-      const { seqs, names, source } = await readBack(dataDir);
+      const { seqs, names, source, versions } = await readBack(dataDir);
       expect(source).toBe('file');
       for (const [lane, last] of acked) {
         // The file holds the last acknowledged change of each writer, or the one it had in flight.
@@ -54,6 +66,11 @@ describe('FileStore under SIGKILL', () => {
         expect(seq === last || seq === last + 1, `lane ${lane}: file ${seq}, acknowledged ${last}`).toBe(
           true,
         );
+        // The acknowledged change's version was committed with it (not recovered at the next load).
+        expect(versions.get(lane), `lane ${lane}: version of seq ${last}`).toContainEqual({
+          seq: last,
+          actor: 'anonymous',
+        });
       }
       for (const name of added) expect(names.has(name), `${name} was acknowledged`).toBe(true);
       next = Math.max(...seqs.values()) + 1;

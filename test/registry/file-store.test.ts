@@ -278,10 +278,54 @@ describe('FileStore group commit', () => {
     expect(await store.snapshot()).toEqual(snapshot);
     expect((await store.changesSince(snapshot.revision, 10)).changes).toEqual([]);
 
+    // The versions of the failed save were rolled back with it.
+    expect(await store.versions('before')).toEqual([expect.objectContaining({ version: 1 })]);
+    await expect(store.versions('one')).rejects.toMatchObject({ code: 'agent_not_found' });
+
     fs.clear();
     const change = await store.insert(makeRecord('one'));
     expect(change.revision).toBe(snapshot.revision + 1);
     expect(Object.keys(readJson(store.path).agents)).toEqual(['before', 'one']);
+    expect((await store.versions('one')).map((version) => version.version)).toEqual([1]);
+  });
+
+  it('records, as recovered versions, where the file is ahead of its history (a crash before the history commit)', async () => {
+    const dir = tempDir();
+    const store = await loadedStore(dir);
+    await insertAll(store, ['changed', 'deleted', 'same']);
+    await store.close();
+    opened.splice(opened.indexOf(store), 1);
+    // What a crash between the file replace and the history COMMIT leaves: the file has changes the
+    // history lacks.
+    const document = readJson(path.join(dir, 'registry_config.json'));
+    document.agents.changed.enabled = false;
+    delete document.agents.deleted;
+    document.agents.added = makeRecord('added');
+    writeFileSync(path.join(dir, 'registry_config.json'), JSON.stringify(document, null, 2));
+
+    const reopened = await loadedStore(dir);
+    const loaded = await reopened.snapshot();
+    expect(loaded.agents.map((agent) => [agent.record.name, agent.version])).toEqual([
+      ['added', 1],
+      ['changed', 2],
+      ['same', 1],
+    ]);
+    const summary = async (name: string) =>
+      (await reopened.versions(name)).map((version) => [version.version, version.type, version.actor]);
+    expect(await summary('changed')).toEqual([
+      [2, 'updated', 'recovered'],
+      [1, 'registered', 'anonymous'],
+    ]);
+    expect(await summary('deleted')).toEqual([
+      [2, 'deleted', 'recovered'],
+      [1, 'registered', 'anonymous'],
+    ]);
+    expect(await summary('added')).toEqual([[1, 'registered', 'recovered']]);
+    expect(await summary('same')).toEqual([[1, 'registered', 'anonymous']]);
+    expect((await reopened.version('changed', 2)).enabled).toBe(false);
+    // Numbering goes on from the recovered versions; a deleted name is not seeded over.
+    expect((await reopened.insert(makeRecord('deleted'))).version).toBe(3);
+    expect((await reopened.update(makeRecord('changed'), 2)).version).toBe(3);
   });
 });
 
