@@ -225,13 +225,17 @@ export class RegistryClient {
     }
   }
 
-  /** `POST /registry/route/replay`: reads only (nothing is changed), so it is retried like a GET. */
+  /**
+   * `POST /registry/route/replay` (admin: it reads the logged queries). It changes nothing, so it is retried
+   * like a GET.
+   */
   async replayRoute(request: RouteReplayRequest): Promise<RouteReplayResponse> {
     const response = await this.http.request<RouteReplayResponse>({
       call: 'registry.replayRoute()',
       method: 'POST',
       path: '/registry/route/replay',
       body: request,
+      admin: true,
       idempotent: true,
     });
     return response.body;

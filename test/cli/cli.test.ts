@@ -420,11 +420,13 @@ describe.each([builtCli, inProcessCli])(
       expect(missing.stderr).toMatch(/session_not_found/);
     });
 
-    it('route replay: usage and API errors (this branch has no replay endpoint: 404)', async () => {
-      const change = file('change.json', { delete: 'tickets_agent' });
-      const result = await run('route', 'replay', change);
-      expect(result.code).toBe(1);
-      expect(result.stderr).toMatch(/registry\.replayRoute\(\) failed: 404/);
+    it('route replay: replays the logged decisions against the service; an unknown agent is an API error', async () => {
+      const result = await run('route', 'replay', file('change.json', { delete: 'tickets_agent' }));
+      expect(result.code).toBe(0);
+      expect(result.stdout).toMatch(/^replayed \d+ decisions: \d+ would change/m);
+      const unknown = await run('route', 'replay', file('unknown.json', { delete: 'no_such_agent' }));
+      expect(unknown.code).toBe(1);
+      expect(unknown.stderr).toContain('error code: agent_not_found');
     });
 
     it('changes: prints the current revision; --follow streams a change made through the API until Ctrl-C', async () => {
@@ -487,8 +489,8 @@ describe.each([builtCli, inProcessCli])(
 describe.each([builtCli, inProcessCli])(
   'agent-registry route replay, success path ($name)',
   (cli) => {
-    // The replay endpoint is built on another branch; here a small server that answers as the contract says
-    // stands in for it, and records what the command sent.
+    // A small server that answers as the contract says records exactly what the command sends (the real
+    // endpoint's answers depend on the decision log; see the client commands' tests above).
     it('sends the change (with --since and --limit) and prints the summary', async () => {
       const received: unknown[] = [];
       const server = createServer((request, response) => {
@@ -519,7 +521,7 @@ describe.each([builtCli, inProcessCli])(
         const dir = tempDir();
         const change = path.join(dir, 'change.json');
         writeFileSync(change, JSON.stringify({ delete: 'tickets_agent' }));
-        const env = { REGISTRY_URL: url, REGISTRY_READ_TOKEN: READ };
+        const env = { REGISTRY_URL: url, REGISTRY_READ_TOKEN: READ, REGISTRY_ADMIN_TOKEN: ADMIN };
         const result = await cli.run(
           ['route', 'replay', change, '--since', '2026-01-01T00:00:00Z', '--limit', '10'],
           env,
@@ -533,7 +535,7 @@ describe.each([builtCli, inProcessCli])(
             method: 'POST',
             url: '/registry/route/replay',
             body: { change: { delete: 'tickets_agent' }, since: '2026-01-01T00:00:00Z', limit: 10 },
-            auth: `Bearer ${READ}`,
+            auth: `Bearer ${ADMIN}`,
           },
         ]);
         const wrapped = path.join(dir, 'request.json');
