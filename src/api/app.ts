@@ -98,6 +98,8 @@ export async function createApp(services: AppServices, options: AppOptions = {})
         sessions: services.sessions,
         router: services.router,
         adminToken: options.adminToken,
+        remoteAgents: services.remoteAgents,
+        a2aUrl: options.a2aUrl,
       });
     },
     { prefix: '/registry' },

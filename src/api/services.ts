@@ -2,6 +2,7 @@
  * @module api/services
  * What the HTTP layer needs, as interfaces; `main.ts` chooses the implementations.
  */
+import type { RemoteAgents } from '../a2a/remote-agents.js';
 import type { Logger } from '../logger.js';
 import type { ServiceMetrics } from '../metrics/service-metrics.js';
 import type { AgentRegistry } from '../registry/agent-registry.js';
@@ -49,6 +50,8 @@ export interface AppServices {
   logger: Logger;
   /** Serve `/metrics` and count requests; without it there is no metrics endpoint. */
   metrics?: ServiceMetrics;
+  /** Remote A2A agents (registration by card URL, refresh); without it they are refused. */
+  remoteAgents?: RemoteAgents;
 }
 
 export interface AppOptions {
@@ -66,6 +69,8 @@ export interface AppOptions {
   bodyLimit?: number;
   /** When the process started, for `/health`. */
   startedAt?: Date;
+  /** The `url` our agents' A2A cards name (Jarvis's A2A JSON-RPC endpoint). */
+  a2aUrl?: string;
   /** Timeouts, the connection cap and the `Host` check of the HTTP server. */
   http?: ReturnType<typeof httpOptions>;
 }
