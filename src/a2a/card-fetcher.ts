@@ -118,6 +118,8 @@ export class CardFetcher {
         url,
         {
           lookup,
+          // A fresh connection each time: a pooled one would skip the address check above.
+          agent: false,
           signal,
           headers: { accept: 'application/json', 'user-agent': 'agent-registry-service (A2A card fetch)' },
           ...(isIP(host) === 0 && url.protocol === 'https:' && { servername: host }),
@@ -156,8 +158,9 @@ export class CardFetcher {
       response.on('data', (chunk: Buffer) => {
         size += chunk.length;
         if (size > this.maxBytes) {
-          response.destroy();
+          // Rejected first: destroying the stream reports its own error, which must not win.
           reject(tooLarge(url, this.maxBytes));
+          response.destroy();
           return;
         }
         chunks.push(chunk);
