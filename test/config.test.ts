@@ -48,6 +48,8 @@ describe('loadConfig', () => {
       httpHeadersTimeoutMs: 10_000,
       httpMaxConnections: 1024,
       routerMinConfidence: undefined,
+      a2aAllowedHosts: [],
+      a2aCardRefreshSeconds: 300,
     });
     expect(Object.isFrozen(config)).toBe(true);
     expect(DEFAULT_AGENT_FACTORY_ROOT.endsWith(path.join('jarvis_agent', 'mcp_agents'))).toBe(true);

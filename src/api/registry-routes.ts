@@ -57,6 +57,10 @@ const RegistrationBodySchema = Type.Union([AgentRegistrationSchema, A2aRegistrat
   description:
     'A factory registration, or `{"agent_type": "a2a", "card_url", "name"?, "capabilities"?, "tags"?}` for a ' +
     'remote A2A agent.',
+  examples: [
+    ...((AgentRegistrationSchema as { examples?: unknown[] }).examples ?? []),
+    ...((A2aRegistrationSchema as { examples?: unknown[] }).examples ?? []),
+  ],
 });
 
 /** Validates a registration against the schema its `agent_type` selects, so errors name that schema's fields. */
