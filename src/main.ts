@@ -242,7 +242,11 @@ async function openStores(
 /** Jarvis's A2A JSON-RPC endpoint, which the cards of our agents name as their `url`. */
 export function jarvisA2aUrl(config: Config): string {
   const unspecified = ['0.0.0.0', '::', '[::]'].includes(config.host);
-  const host = unspecified ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host;
+  const host = unspecified
+    ? '127.0.0.1'
+    : config.host.includes(':') && !config.host.startsWith('[')
+      ? `[${config.host}]`
+      : config.host;
   return `http://${host}:${config.jarvisPort}/a2a/jsonrpc`;
 }
 
