@@ -3,6 +3,8 @@
  * Jarvis, the orchestrator: `POST /chat` and `GET /health` on JARVIS_PORT, on top of the registry service at
  * REGISTRY_URL. The composition root of the orchestrator (`npm run jarvis` runs this file).
  */
+import { HostGuard } from '../src/a2a/host-guard.js';
+import { A2A_AGENT_TYPE, remoteAgentFactory } from '../src/a2a/remote-agent-factory.js';
 import { accessControl } from '../src/api/admin-auth.js';
 import { type BaseApp, createBaseApp, httpOptions } from '../src/api/base-app.js';
 import { RequestDrain } from '../src/api/request-drain.js';
@@ -16,6 +18,7 @@ import { isMainModule } from '../src/is-main-module.js';
 import { createLogger, type Logger } from '../src/logger.js';
 import { AgentFactoryResolver } from '../src/registry/agent-factory-resolver.js';
 import { shutdownOnSignals } from '../src/shutdown-on-signals.js';
+import { A2A_JSONRPC_ROUTE, AGENT_CARD_ROUTE, JarvisA2a } from './a2a-server.js';
 import { AgentPool } from './agent-pool.js';
 import { ChatService } from './chat-service.js';
 import { DynamicRouter } from './dynamic-router.js';
@@ -71,12 +74,15 @@ export async function createJarvis(config: Config, options: JarvisOptions = {}):
     ...(options.refreshIntervalMs !== undefined && { refreshIntervalMs: options.refreshIntervalMs }),
     logger,
   });
+  const resolver = new AgentFactoryResolver({
+    roots: config.agentFactoryRoots,
+    allowedPackages: config.agentFactoryPackages,
+    context: { model: createDefaultModel(config) },
+  });
+  // Remote A2A agents are called through ADK's RemoteA2AAgent, only on the hosts the operator allowed.
+  resolver.registerFactory(A2A_AGENT_TYPE, remoteAgentFactory(new HostGuard(config.a2aAllowedHosts)));
   const pool = new AgentPool({
-    resolver: new AgentFactoryResolver({
-      roots: config.agentFactoryRoots,
-      allowedPackages: config.agentFactoryPackages,
-      context: { model: createDefaultModel(config) },
-    }),
+    resolver,
     ...(options.turnTimeoutMs !== undefined && { turnTimeoutMs: options.turnTimeoutMs }),
     ...(options.maxSessionsPerAgent !== undefined && { maxSessionsPerAgent: options.maxSessionsPerAgent }),
     logger,
@@ -102,6 +108,26 @@ export async function createJarvis(config: Config, options: JarvisOptions = {}):
       },
     },
     async (request) => chat.chat(request.body),
+  );
+  const a2a = new JarvisA2a({
+    chat,
+    router,
+    baseUrl: () => {
+      const address = app.server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : config.jarvisPort;
+      const host = ['0.0.0.0', '::'].includes(config.host) ? '127.0.0.1' : config.host;
+      return `http://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
+    },
+  });
+  app.get(AGENT_CARD_ROUTE, async () => {
+    await router.refreshIfDue().catch(() => {});
+    return a2a.card();
+  });
+  app.post(
+    A2A_JSONRPC_ROUTE,
+    // A2A messages are chats: the same token as /chat.
+    { onRequest: access.api },
+    async (request) => a2a.handle(request.body),
   );
   app.get(
     '/health',

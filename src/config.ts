@@ -87,6 +87,13 @@ export interface Config {
   readonly routerDecisionsKept: number;
   /** Seconds between capability probe runs besides those after registry changes (`PROBE_INTERVAL_SECONDS`, default 600; 0: only after changes). */
   readonly probeIntervalSeconds: number;
+  /**
+   * Hosts whose A2A agent cards may be fetched and whose agents may be called (`A2A_ALLOWED_HOSTS`,
+   * comma-separated host names or IP addresses, lower-cased; empty: no remote agents).
+   */
+  readonly a2aAllowedHosts: readonly string[];
+  /** How often remote agents' cards are re-fetched (`A2A_CARD_REFRESH_SECONDS`, default 300; 0 disables). */
+  readonly a2aCardRefreshSeconds: number;
 }
 
 /** Where the demo factories live, relative to this module (works from `src/` and from `dist/src/`). */
@@ -167,6 +174,16 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     }
   }
 
+  const a2aAllowedHosts = read.list('A2A_ALLOWED_HOSTS').map((entry) => entry.toLowerCase());
+  for (const entry of a2aAllowedHosts) {
+    if (!isHostName(entry)) {
+      problems.push(
+        `A2A_ALLOWED_HOSTS entry "${entry}" must be a host name or an IP address (no scheme, port or path), ` +
+          'such as agents.example.com or 127.0.0.1',
+      );
+    }
+  }
+
   const config: Config = {
     port,
     host,
@@ -236,6 +253,13 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
       'whole number',
     ),
     probeIntervalSeconds: read.number('PROBE_INTERVAL_SECONDS', 600, { min: 0, max: 86_400 }, 'whole number'),
+    a2aAllowedHosts,
+    a2aCardRefreshSeconds: read.number(
+      'A2A_CARD_REFRESH_SECONDS',
+      300,
+      { min: 0, max: 86_400 },
+      'whole number',
+    ),
   };
   if (config.httpHeadersTimeoutMs > config.httpRequestTimeoutMs) {
     problems.push(
@@ -258,6 +282,16 @@ export function isLoopbackHost(host: string): boolean {
   if (isIP(bare) === 4) return bare.startsWith('127.');
   if (isIP(bare) === 6) return bare === '::1' || bare === '0:0:0:0:0:0:0:1';
   return false;
+}
+
+const HOST_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
+
+/** A bare host: an IPv4 or IPv6 address (brackets optional) or a DNS name of letters, digits and hyphens. */
+export function isHostName(value: string): boolean {
+  const bare = value.replace(/^\[(.*)\]$/, '$1');
+  if (isIP(bare) !== 0) return true;
+  if (value.length > 253) return false;
+  return value.split('.').every((label) => HOST_LABEL.test(label));
 }
 
 function isHttpUrl(value: string): boolean {

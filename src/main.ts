@@ -6,6 +6,10 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { type BaseLlm, Gemini } from '@google/adk';
+import { CardFetcher } from './a2a/card-fetcher.js';
+import { HostGuard } from './a2a/host-guard.js';
+import { A2A_AGENT_TYPE, remoteAgentFactory } from './a2a/remote-agent-factory.js';
+import { type Every, RemoteAgents } from './a2a/remote-agents.js';
 import { type App, createApp } from './api/app.js';
 import { httpOptions } from './api/base-app.js';
 import { RequestDrain } from './api/request-drain.js';
@@ -89,6 +93,10 @@ export interface ServiceOptions {
   uiDir?: string;
   /** How long capability probes wait after a registry change (default 2 s; tests shorten it). */
   probeDebounceMs?: number;
+  /** The timer of remote A2A cards' scheduled refresh (tests inject a manual one). */
+  a2aRefreshTimer?: Every;
+  /** What host names resolve to when fetching A2A cards (tests point names at chosen addresses). */
+  a2aResolveHost?: ConstructorParameters<typeof CardFetcher>[0]['resolve'];
 }
 
 /** Open everything the config names and build the app. On failure, whatever was opened is closed again. */
@@ -109,6 +117,8 @@ export async function createService(config: Config, options: ServiceOptions = {}
       allowedPackages: config.agentFactoryPackages,
       context: { model: (options.agentModel ?? defaultAgentModel)(config) },
     });
+    const a2aGuard = new HostGuard(config.a2aAllowedHosts);
+    resolver.registerFactory(A2A_AGENT_TYPE, remoteAgentFactory(a2aGuard));
     const registry = await AgentRegistry.open({ store: stores.registry, resolver, logger });
     closers.push(() => registry.close());
     logRecovery(logger, registry);
@@ -137,6 +147,20 @@ export async function createService(config: Config, options: ServiceOptions = {}
       unsubscribe();
       router.close();
     });
+
+    const remoteAgents = new RemoteAgents({
+      registry,
+      resolver,
+      guard: a2aGuard,
+      fetcher: new CardFetcher({
+        guard: a2aGuard,
+        ...(options.a2aResolveHost !== undefined && { resolve: options.a2aResolveHost }),
+      }),
+      logger,
+      refreshIntervalMs: config.a2aCardRefreshSeconds * 1000,
+      ...(options.a2aRefreshTimer !== undefined && { every: options.a2aRefreshTimer }),
+    });
+    closers.push(() => remoteAgents.stop());
 
     metrics.watchRegistry(registry);
     metrics.watchRouter(router);
@@ -183,8 +207,10 @@ export async function createService(config: Config, options: ServiceOptions = {}
         decisionLog,
         replay,
         probes,
+        remoteAgents,
       },
       {
+        a2aUrl: jarvisA2aUrl(config),
         adminToken: config.adminToken,
         adminTokens: config.adminTokens,
         apiToken: config.apiToken,
@@ -216,6 +242,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
         retention.start();
         probes.start();
         closers.push(() => retention.stop());
+        remoteAgents.start();
         logSummary(logger, address, config, registry);
         return address;
       },
@@ -285,6 +312,17 @@ async function openStores(
         ...clock,
       }),
   };
+}
+
+/** Jarvis's A2A JSON-RPC endpoint, which the cards of our agents name as their `url`. */
+export function jarvisA2aUrl(config: Config): string {
+  const unspecified = ['0.0.0.0', '::', '[::]'].includes(config.host);
+  const host = unspecified
+    ? '127.0.0.1'
+    : config.host.includes(':') && !config.host.startsWith('[')
+      ? `[${config.host}]`
+      : config.host;
+  return `http://${host}:${config.jarvisPort}/a2a/jsonrpc`;
 }
 
 /** Listen, saying plainly which port is taken and what to do about it. */

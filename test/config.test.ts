@@ -53,6 +53,8 @@ describe('loadConfig', () => {
       routerLogQueries: true,
       routerDecisionsKept: 100_000,
       probeIntervalSeconds: 600,
+      a2aAllowedHosts: [],
+      a2aCardRefreshSeconds: 300,
     });
     expect(Object.isFrozen(config)).toBe(true);
     expect(DEFAULT_AGENT_FACTORY_ROOT.endsWith(path.join('jarvis_agent', 'mcp_agents'))).toBe(true);

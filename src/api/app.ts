@@ -105,6 +105,8 @@ export async function createApp(services: AppServices, options: AppOptions = {})
         admin: access.admin,
         decisionLog: services.decisionLog,
         probes: services.probes,
+        remoteAgents: services.remoteAgents,
+        a2aUrl: options.a2aUrl,
       });
     },
     { prefix: '/registry' },

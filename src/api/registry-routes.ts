@@ -4,11 +4,22 @@
  * Mutating calls need the admin token when one is configured; every other route (reads, routing) needs the
  * read token when one is set, a guard app.ts adds to each route of this plugin.
  */
+import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { type FastifyPluginAsyncTypebox, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
+import type { FastifySchemaCompiler } from 'fastify';
+import { Type } from 'typebox';
+import { AgentCardSchema, buildAgentCard } from '../a2a/agent-card.js';
+import { A2aRegistrationSchema, RefreshResultSchema, type RemoteAgents } from '../a2a/remote-agents.js';
+import { AppError } from '../errors.js';
 import type { CapabilityProbes } from '../insight/capability-probes.js';
 import type { DecisionLog } from '../insight/decision-log.js';
-import { AgentRegistrationSchema, RegistryExportSchema } from '../registry/agent-record.js';
+import {
+  type AgentRegistration,
+  AgentRegistrationSchema,
+  REMOTE_A2A_AGENT_TYPE,
+  RegistryExportSchema,
+} from '../registry/agent-record.js';
 import type { AgentRegistry, RegisteredAgent } from '../registry/agent-registry.js';
 import { toAgentView } from '../registry/agent-registry.js';
 import type { SessionStore } from '../sessions/session-store.js';
@@ -46,13 +57,40 @@ export interface RegistryRoutesOptions {
   decisionLog?: DecisionLog | undefined;
   /** Capability probes: each agent view carries its last probe, and registrations name what they overlap. */
   probes?: CapabilityProbes | undefined;
+  /** Remote A2A agents; without it, `agent_type: "a2a"` registrations and refreshes are refused. */
+  remoteAgents?: RemoteAgents | undefined;
+  /** The `url` our agents' A2A cards name: where A2A clients send messages (Jarvis's JSON-RPC endpoint). */
+  a2aUrl?: string | undefined;
 }
+
+/** A factory registration or a remote A2A one, told apart by `agent_type`, each validated by its own schema. */
+const RegistrationBodySchema = Type.Union([AgentRegistrationSchema, A2aRegistrationSchema], {
+  description:
+    'A factory registration, or `{"agent_type": "a2a", "card_url", "name"?, "capabilities"?, "tags"?}` for a ' +
+    'remote A2A agent.',
+  examples: [
+    ...((AgentRegistrationSchema as { examples?: unknown[] }).examples ?? []),
+    ...((A2aRegistrationSchema as { examples?: unknown[] }).examples ?? []),
+  ],
+});
+
+/** Validates a registration against the schema its `agent_type` selects, so errors name that schema's fields. */
+const registrationBodyCompiler: FastifySchemaCompiler<unknown> = (route) => {
+  if (route.httpPart !== 'body') return TypeBoxValidatorCompiler(route as never);
+  const factory = TypeBoxValidatorCompiler({ ...route, schema: AgentRegistrationSchema } as never);
+  const remote = TypeBoxValidatorCompiler({ ...route, schema: A2aRegistrationSchema } as never);
+  return (value) => {
+    const agentType = (value as { agent_type?: unknown } | null)?.agent_type;
+    return agentType === REMOTE_A2A_AGENT_TYPE ? remote(value) : factory(value);
+  };
+};
 
 const TAG = ['registry'];
 const ADMIN = [{ bearerAuth: [] }];
 
 export const registryRoutes: FastifyPluginAsyncTypebox<RegistryRoutesOptions> = async (app, options) => {
-  const { registry, sessions, router, decisionLog, probes } = options;
+  const { registry, sessions, router, decisionLog, probes, remoteAgents } = options;
+  const a2aUrl = options.a2aUrl ?? 'http://127.0.0.1:9999/a2a/jsonrpc';
   const { admin } = options;
   const view = (entry: RegisteredAgent) =>
     probes === undefined
@@ -138,27 +176,90 @@ export const registryRoutes: FastifyPluginAsyncTypebox<RegistryRoutesOptions> = 
         description:
           'Imports the factory module (only from AGENT_FACTORY_ROOTS or allowlisted packages), calls the factory ' +
           'with factory_params, and stores the record durably before answering. The name is the created ' +
-          "agent's own unless `name` is given. `overlaps` names the agents the current registry routes some " +
-          "of the new agent's examples to: the registration is accepted, and the operator sees the conflict.",
+          'agent\'s own unless `name` is given. With `agent_type: "a2a"` and `card_url`, registers a remote A2A ' +
+          'agent: the card is fetched (only from A2A_ALLOWED_HOSTS; link-local and metadata addresses refused, ' +
+          'redirects re-checked, at most 256 KiB within 5 s) and validated, then stored with the record; the ' +
+          "name is the card's unless `name` is given, and the router learns the card's skills and examples. " +
+          '400 `invalid_agent_card` or `host_not_allowed`, 502 `card_fetch_failed`: nothing is stored. `overlaps` ' +
+          "names the agents the current registry routes some of the new agent's examples to: the registration " +
+          'is accepted, and the operator sees the conflict.',
         security: ADMIN,
-        body: AgentRegistrationSchema,
-        response: { 201: RegisteredResponseSchema, ...errorResponses(400, 401, 409, 413, 415, 503) },
+        body: RegistrationBodySchema,
+        response: { 201: RegisteredResponseSchema, ...errorResponses(400, 401, 409, 413, 415, 502, 503) },
       },
+      validatorCompiler: registrationBodyCompiler as never,
     },
     async (request, reply) => {
+      const body = request.body as unknown as { agent_type?: unknown; capabilities?: { examples?: unknown } };
       // Against the registry before the agent joins it: who answers its examples today.
-      const examples = request.body.capabilities?.examples;
+      const examples = body.capabilities?.examples;
       const overlaps =
         probes === undefined || !Array.isArray(examples)
           ? undefined
           : probes.overlaps(examples.filter((example): example is string => typeof example === 'string'));
-      const entry = await registry.registerFromConfig(request.body, { actor: actorOf(request) });
+      const actor = actorOf(request);
+      const entry =
+        body.agent_type === REMOTE_A2A_AGENT_TYPE
+          ? await requireRemote(remoteAgents).register(body, { actor })
+          : await registry.registerFromConfig(body as AgentRegistration, { actor });
       return reply.code(201).send({
         status: 'registered' as const,
         agent_name: entry.record.name,
         ...(overlaps !== undefined && { overlaps }),
       });
     },
+  );
+
+  app.get(
+    '/agents/:agent_name/card',
+    {
+      schema: {
+        tags: TAG,
+        summary: "Get an agent's A2A agent card",
+        description:
+          'The A2A AgentCard (protocol 0.3.0, the version @google/adk/a2a speaks) built from the record: name, ' +
+          'description, a `version` that changes with every update, and skills from its capabilities (one for ' +
+          'the agent with its tags and examples, one per `operations` entry). A remote A2A agent answers with ' +
+          'the card its server published. With an ETag: If-None-Match answers 304 while the card is the same.',
+        params: AgentNameParamsSchema,
+        response: {
+          200: AgentCardSchema,
+          304: { type: 'null', description: 'Not modified' },
+          ...errorResponses(400, 404),
+        },
+      },
+    },
+    async (request, reply) => {
+      const card = buildAgentCard(registry.require(request.params.agent_name), { url: a2aUrl });
+      const json = JSON.stringify(card);
+      const etag = `"${createHash('sha256').update(json).digest('base64url').slice(0, 27)}"`;
+      void reply.header('etag', etag).header('cache-control', 'no-cache');
+      if (matchesEtag(request.headers['if-none-match'], etag)) {
+        return reply.code(304).send(undefined as never);
+      }
+      return reply.type('application/json; charset=utf-8').send(json as never);
+    },
+  );
+
+  app.post(
+    '/agents/:agent_name/refresh',
+    {
+      onRequest: admin,
+      schema: {
+        tags: TAG,
+        summary: "Re-fetch a remote A2A agent's card",
+        description:
+          'Fetches the card again (with the same safety checks as registration). A changed card is stored and ' +
+          'the router relearns its skills; a card that cannot be fetched or no longer validates marks the agent ' +
+          '`unavailable` with the error (it is never removed); the next good fetch makes it available again. ' +
+          'Cards are also re-fetched every A2A_CARD_REFRESH_SECONDS.',
+        security: ADMIN,
+        params: AgentNameParamsSchema,
+        response: { 200: RefreshResultSchema, ...errorResponses(400, 401, 404, 503) },
+      },
+    },
+    async (request) =>
+      requireRemote(remoteAgents).refresh(request.params.agent_name, { actor: actorOf(request) }),
   );
 
   app.put(
@@ -384,3 +485,10 @@ export const registryRoutes: FastifyPluginAsyncTypebox<RegistryRoutesOptions> = 
     },
   );
 };
+
+function requireRemote(remoteAgents: RemoteAgents | undefined): RemoteAgents {
+  if (remoteAgents === undefined) {
+    throw new AppError('validation_error', 'Remote A2A agents are not enabled in this service');
+  }
+  return remoteAgents;
+}

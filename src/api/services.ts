@@ -5,6 +5,7 @@
 import type { CapabilityProbes } from '../insight/capability-probes.js';
 import type { DecisionLog } from '../insight/decision-log.js';
 import type { RouteReplay } from '../insight/route-replay.js';
+import type { RemoteAgents } from '../a2a/remote-agents.js';
 import type { Logger } from '../logger.js';
 import type { ServiceMetrics } from '../metrics/service-metrics.js';
 import type { AgentRegistry } from '../registry/agent-registry.js';
@@ -58,6 +59,8 @@ export interface AppServices {
   replay?: RouteReplay;
   /** Capability probes shown in agent views, registrations and `/health`; without them none. */
   probes?: CapabilityProbes;
+  /** Remote A2A agents (registration by card URL, refresh); without it they are refused. */
+  remoteAgents?: RemoteAgents;
 }
 
 export interface AppOptions {
@@ -77,6 +80,8 @@ export interface AppOptions {
   bodyLimit?: number;
   /** When the process started, for `/health`. */
   startedAt?: Date;
+  /** The `url` our agents' A2A cards name (Jarvis's A2A JSON-RPC endpoint). */
+  a2aUrl?: string;
   /** Timeouts, the connection cap and the `Host` check of the HTTP server. */
   http?: ReturnType<typeof httpOptions>;
   /** The built web UI served at `/ui` (default: the build's `dist/ui`). */

@@ -14,6 +14,11 @@ import { compileValidator } from '../schema-validator.js';
 export const AGENT_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_-]{0,127}$';
 /** Factory functions are named exports: JavaScript identifiers only. */
 export const FACTORY_FUNCTION_PATTERN = '^[A-Za-z_$][A-Za-z0-9_$]{0,127}$';
+/**
+ * The `agent_type` of remote A2A agents: registered by card URL (`{"agent_type": "a2a", "card_url"}`), never
+ * through a factory registration, since their factory builds whatever the stored card names.
+ */
+export const REMOTE_A2A_AGENT_TYPE = 'a2a';
 /** The registry file format this version writes; files with the same major version load. */
 export const REGISTRY_FORMAT_VERSION = '1.0.0';
 

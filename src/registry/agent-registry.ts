@@ -23,6 +23,7 @@ import {
   type FactoryConfig,
   RECORD_LIMITS,
   REGISTRY_FORMAT_VERSION,
+  REMOTE_A2A_AGENT_TYPE,
   type RegistryDocument,
   Tags,
 } from './agent-record.js';
@@ -182,6 +183,13 @@ export class AgentRegistry {
     // The record's limits first: a registration that could never be stored imports nothing.
     assertJsonValue(input, 'agent registration', RECORD_LIMITS);
     const registration = validateRegistration(input);
+    if (registration.agent_type === REMOTE_A2A_AGENT_TYPE) {
+      throw new AppError(
+        'validation_error',
+        'A remote A2A agent is registered by its card: {"agent_type": "a2a", "card_url": "http://..."} ' +
+          '(factory_module, factory_function and factory_params are not accepted for it)',
+      );
+    }
     if (registration.name !== undefined) {
       assertAgentName(registration.name);
       if (this.get(registration.name) !== undefined) {
@@ -367,6 +375,35 @@ export class AgentRegistry {
       },
       change,
     );
+  }
+
+  /**
+   * Change an agent's description, factory params and capabilities together, as computed from its current
+   * record (`compute` returning undefined changes nothing); the agent is rebuilt when its factory params or
+   * description changed. Returns whether a change was written. Used for remote agents' refreshed cards.
+   */
+  async updateDefinition(
+    name: string,
+    compute: (
+      record: AgentRecord,
+    ) => Partial<Pick<AgentRecord, 'description' | 'factory_params' | 'capabilities'>> | undefined,
+    change: ChangeOptions = {},
+  ): Promise<boolean> {
+    let changed = false;
+    await this.mutate(
+      name,
+      (entry) => {
+        if (entry === undefined) throw agentNotFound(name);
+        const changes = compute(entry.record);
+        if (changes === undefined) return undefined;
+        changed = true;
+        const valid = { ...changes };
+        if (valid.capabilities !== undefined) valid.capabilities = validateCapabilities(valid.capabilities);
+        return { kind: 'update', record: this.withChanges(entry.record, valid), version: entry.version };
+      },
+      change,
+    );
+    return changed;
   }
 
   /** Be told about every change the cache applies; a listener that throws is logged, never fails a change. */

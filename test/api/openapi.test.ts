@@ -13,6 +13,8 @@ const CONTRACT_ROUTES = [
   'delete /registry/agents/{agent_name}',
   'put /registry/agents/{agent_name}/capabilities',
   'patch /registry/agents/{agent_name}/status',
+  'get /registry/agents/{agent_name}/card',
+  'post /registry/agents/{agent_name}/refresh',
   'get /registry/export',
   'get /registry/changes',
   'post /registry/route',
