@@ -2,10 +2,11 @@
  * @module api/services
  * What the HTTP layer needs, as interfaces; `main.ts` chooses the implementations.
  */
+
+import type { RemoteAgents } from '../a2a/remote-agents.js';
 import type { CapabilityProbes } from '../insight/capability-probes.js';
 import type { DecisionLog } from '../insight/decision-log.js';
 import type { RouteReplay } from '../insight/route-replay.js';
-import type { RemoteAgents } from '../a2a/remote-agents.js';
 import type { Logger } from '../logger.js';
 import type { ServiceMetrics } from '../metrics/service-metrics.js';
 import type { AgentRegistry } from '../registry/agent-registry.js';
