@@ -13,6 +13,7 @@ import { isMainModule } from '../src/is-main-module.js';
 import { createLogger, type Logger } from '../src/logger.js';
 import { AgentFactoryResolver } from '../src/registry/agent-factory-resolver.js';
 import { shutdownOnSignals } from '../src/shutdown-on-signals.js';
+import { AdkSessionClient } from './adk-session-client.js';
 import { AgentPool } from './agent-pool.js';
 import { ChatService } from './chat-service.js';
 import { DynamicRouter } from './dynamic-router.js';
@@ -72,6 +73,7 @@ export async function createJarvis(config: Config, options: JarvisOptions = {}):
     logger,
   });
   const pool = new AgentPool({
+    adkSessions: new AdkSessionClient(http),
     resolver: new AgentFactoryResolver({
       roots: config.agentFactoryRoots,
       allowedPackages: config.agentFactoryPackages,
