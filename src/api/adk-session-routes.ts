@@ -33,9 +33,17 @@ const EXAMPLE_EVENT = {
   actions: { stateDelta: {}, artifactDelta: {}, requestedAuthConfigs: {}, requestedToolConfirmations: {} },
 };
 
+const EXAMPLE_RECORD = {
+  session_id: '0b8f6a52-3c1e-4c8e-9d0e-6f1f2b7d9a41',
+  app_name: 'jarvis.tickets_agent',
+  user_id: 'alice',
+  state: {},
+  last_update_time: 1764633600000,
+};
+
 const AdkSessionRecordSchema = Type.Object(
   { session_id: SessionId, app_name: AppName, user_id: UserId, state: JsonObject, last_update_time: Millis },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [EXAMPLE_RECORD] },
 );
 
 const AdkStoredSessionSchema = Type.Object(
@@ -182,7 +190,10 @@ export const adkAppRoutes: FastifyPluginAsyncTypebox<AdkSessionRoutesOptions> = 
         params: Type.Object({ app_name: AppName }, { additionalProperties: false }),
         querystring: ListQuery,
         response: {
-          200: Type.Object({ sessions: Type.Array(AdkSessionRecordSchema) }, { additionalProperties: false }),
+          200: Type.Object(
+            { sessions: Type.Array(AdkSessionRecordSchema) },
+            { additionalProperties: false, examples: [{ sessions: [EXAMPLE_RECORD] }] },
+          ),
           ...errorResponses(400, 503),
         },
       },
