@@ -578,7 +578,7 @@ async function httpRoute(report: Report, datasets: Dataset[]): Promise<void> {
   const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--import', 'tsx', path.join(root, 'src', 'cli.ts'), 'serve'],
+    ['--import', 'tsx', path.join(root, 'jarvis_agent', 'service-cli.ts'), 'serve'],
     {
       env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn', LOG_FORMAT: 'json' },
       stdio: ['ignore', 'ignore', 'inherit'],

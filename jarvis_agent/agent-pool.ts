@@ -1,14 +1,26 @@
 /**
  * @module jarvis_agent/agent-pool
  * The orchestrator's live agents: recreated locally from the registry's factory configs (through the guarded
- * resolver), each with its own ADK `Runner` and in-memory session service, and one ADK session per chat so
- * an agent sees its own earlier turns. A record whose factory config changes is rebuilt.
+ * resolver), each with its own ADK `Runner`, and one ADK session per chat so an agent sees its own earlier
+ * turns. With `adkSessions` (Jarvis passes the service's), the sessions live in the session store: each agent
+ * is its own ADK app (`jarvis.<agent name>`) in the chat's session, and after a restart it sees all its
+ * earlier events, tool calls and results included. Without it they are in memory. A record whose factory
+ * config changes is rebuilt.
  */
-import { type BaseAgent, createEvent, InMemorySessionService, isFinalResponse, Runner } from '@google/adk';
+import {
+  type BaseAgent,
+  type BaseSessionService,
+  createEvent,
+  InMemorySessionService,
+  isFinalResponse,
+  Runner,
+} from '@google/adk';
+import { StoreSessionService } from '../src/adk/store-session-service.js';
 import type { Agent } from '../src/client/registry-client.js';
 import { AppError } from '../src/errors.js';
 import { type Logger, silentLogger } from '../src/logger.js';
 import type { AgentFactoryResolver } from '../src/registry/agent-factory-resolver.js';
+import type { AdkSessionBackend } from '../src/sessions/adk-session-record.js';
 
 export interface AgentPoolOptions {
   resolver: AgentFactoryResolver;
@@ -16,7 +28,12 @@ export interface AgentPoolOptions {
   appName?: string;
   /** A turn that has not finished after this long fails (default 60 s); its run is aborted. */
   turnTimeoutMs?: number;
-  /** ADK sessions kept per agent; the least recently used beyond this are dropped (default 1000). */
+  /**
+   * Where the agents' ADK sessions are kept (the service's session store, over HTTP); in memory when
+   * omitted.
+   */
+  adkSessions?: AdkSessionBackend;
+  /** In-memory ADK sessions kept per agent; the least recently used beyond this are dropped (default 1000). */
   maxSessionsPerAgent?: number;
   /** Earlier turns replayed into a new ADK session of an existing chat, at most (default 10). */
   maxRestoredTurns?: number;
@@ -44,7 +61,7 @@ export interface AgentTurn {
 interface PooledAgent {
   /** The record's factory config and registration time: what the instance was built from. */
   readonly fingerprint: string;
-  readonly ready: Promise<{ agent: BaseAgent; runner: Runner }>;
+  readonly ready: Promise<{ agent: BaseAgent; runner: Runner; appName: string }>;
   /** Chat session id -> user id, least recently used first. */
   readonly sessions: Map<string, string>;
   /** The last turn per chat session: turns of one chat with one agent run one after another. */
@@ -58,6 +75,7 @@ export class AgentPool {
   private readonly maxSessions: number;
   private readonly maxRestoredTurns: number;
   private readonly logger: Logger;
+  private readonly adkSessions: AdkSessionBackend | undefined;
   private readonly agents = new Map<string, PooledAgent>();
 
   constructor(options: AgentPoolOptions) {
@@ -67,6 +85,7 @@ export class AgentPool {
     this.maxSessions = options.maxSessionsPerAgent ?? 1000;
     this.maxRestoredTurns = options.maxRestoredTurns ?? 10;
     this.logger = options.logger ?? silentLogger();
+    this.adkSessions = options.adkSessions;
   }
 
   /** Agents built (or being built). */
@@ -103,10 +122,15 @@ export class AgentPool {
     if (cached !== undefined && cached.fingerprint === fingerprint) return cached;
     if (cached !== undefined) this.logger.info({ agent: record.name }, 'agent config changed; rebuilding');
 
-    const ready = this.resolver.createAgent(record).then((agent) => ({
-      agent,
-      runner: new Runner({ appName: this.appName, agent, sessionService: new InMemorySessionService() }),
-    }));
+    const ready = this.resolver.createAgent(record).then((agent) => {
+      // In the store, each agent is an ADK app of its own, so the agents of one chat keep apart.
+      const appName = this.adkSessions === undefined ? this.appName : `${this.appName}.${record.name}`;
+      const sessionService: BaseSessionService =
+        this.adkSessions === undefined
+          ? new InMemorySessionService()
+          : new StoreSessionService(this.adkSessions);
+      return { agent, appName, runner: new Runner({ appName, agent, sessionService }) };
+    });
     const pooled: PooledAgent = { fingerprint, ready, sessions: new Map(), tails: new Map() };
     this.agents.set(record.name, pooled);
     // A factory that fails is tried again on the next turn (a module may appear, a service may come back).
@@ -117,8 +141,8 @@ export class AgentPool {
   }
 
   private async runTurn(name: string, pooled: PooledAgent, turn: AgentTurn): Promise<string> {
-    const { agent, runner } = await pooled.ready;
-    await this.ensureSession(pooled, runner, agent.name, turn);
+    const { agent, runner, appName } = await pooled.ready;
+    await this.ensureSession(pooled, runner, appName, agent.name, turn);
 
     const controller = new AbortController();
     let timer: NodeJS.Timeout | undefined;
@@ -161,13 +185,17 @@ export class AgentPool {
   private async ensureSession(
     pooled: PooledAgent,
     runner: Runner,
+    appName: string,
     author: string,
     turn: AgentTurn,
   ): Promise<void> {
-    const key = { appName: this.appName, userId: turn.userId, sessionId: turn.sessionId };
-    pooled.sessions.delete(turn.sessionId);
-    pooled.sessions.set(turn.sessionId, turn.userId);
-    this.evict(pooled, runner);
+    const key = { appName, userId: turn.userId, sessionId: turn.sessionId };
+    // Stored sessions are the chat's own: nothing is kept here, nothing is evicted.
+    if (this.adkSessions === undefined) {
+      pooled.sessions.delete(turn.sessionId);
+      pooled.sessions.set(turn.sessionId, turn.userId);
+      this.evict(pooled, runner);
+    }
     if ((await runner.sessionService.getSession(key)) !== undefined) return;
 
     const session = await runner.sessionService.createSession(key);

@@ -19,6 +19,7 @@ import { createLogger, type Logger } from '../src/logger.js';
 import { AgentFactoryResolver } from '../src/registry/agent-factory-resolver.js';
 import { shutdownOnSignals } from '../src/shutdown-on-signals.js';
 import { A2A_JSONRPC_ROUTE, AGENT_CARD_ROUTE, JarvisA2a } from './a2a-server.js';
+import { AdkSessionClient } from './adk-session-client.js';
 import { AgentPool } from './agent-pool.js';
 import { ChatService } from './chat-service.js';
 import { DynamicRouter } from './dynamic-router.js';
@@ -82,6 +83,7 @@ export async function createJarvis(config: Config, options: JarvisOptions = {}):
   // Remote A2A agents are called through ADK's RemoteA2AAgent, only on the hosts the operator allowed.
   resolver.registerFactory(A2A_AGENT_TYPE, remoteAgentFactory(new HostGuard(config.a2aAllowedHosts)));
   const pool = new AgentPool({
+    adkSessions: new AdkSessionClient(http),
     resolver,
     ...(options.turnTimeoutMs !== undefined && { turnTimeoutMs: options.turnTimeoutMs }),
     ...(options.maxSessionsPerAgent !== undefined && { maxSessionsPerAgent: options.maxSessionsPerAgent }),

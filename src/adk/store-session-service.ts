@@ -5,9 +5,9 @@
  * restart.
  *
  * Mapping: an ADK session is one of our sessions. Its `id` is our `session_id` (a new random UUID unless the
- * caller names one; naming an existing session of the same user adds ADK data to it, which is how Jarvis
- * gives the sessions of `/chat` their events); its `userId` is our `user_id`; `appName` is stored with it and
- * must match on every read. Events are stored whole, as ADK's JSON, in `adk_events`; the seed's
+ * caller names one; naming an existing session of the same user makes it an ADK session of the app too,
+ * which is how Jarvis gives each agent its events in the sessions of `/chat`); its `userId` is our `user_id`;
+ * its `appName` is part of the key, as in ADK (one of our sessions can be an ADK session of several apps). Events are stored whole, as ADK's JSON, in `adk_events`; the seed's
  * `conversation_history` and `agent_invocations` are untouched. `app:` and `user:` state is kept per app and
  * per app and user (`adk_state`), as ADK's `InMemorySessionService` keeps it, and `temp:` state is dropped.
  * Deleting the session (here or through `DELETE /sessions/{id}`) deletes its events.
@@ -69,7 +69,7 @@ export class StoreSessionService extends BaseSessionService {
       state: { ...(state === undefined ? {} : trimTempState(state)) },
       last_update_time: this.now(),
     });
-    const stored = await this.store.getAdkSession(record.session_id);
+    const stored = await this.store.getAdkSession(record.session_id, appName);
     return toSession(stored ?? { ...record, events: [], app_state: {}, user_state: {} });
   }
 
@@ -152,7 +152,7 @@ export class StoreSessionService extends BaseSessionService {
           .filter(([key]) => key.startsWith(prefix))
           .map(([key, value]) => [key.slice(prefix.length), value]),
       );
-    await this.store.appendAdkEvent(session.id, {
+    await this.store.appendAdkEvent(session.id, session.appName, {
       event: toJson(appended),
       // As ADK's in-memory service: every key lands in the session's state, app: and user: keys also in
       // the app's and the user's (which win when the state is read).
@@ -169,8 +169,8 @@ export class StoreSessionService extends BaseSessionService {
     userId: string,
     sessionId: string,
   ): Promise<AdkStoredSession | undefined> {
-    const stored = await this.store.getAdkSession(sessionId);
-    if (stored === undefined || stored.app_name !== appName || stored.user_id !== userId) return undefined;
+    const stored = await this.store.getAdkSession(sessionId, appName);
+    if (stored === undefined || stored.user_id !== userId) return undefined;
     return stored;
   }
 }

@@ -10,6 +10,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { RouteOptions } from 'fastify';
 import { SERVICE_NAME, VERSION } from '../version.js';
+import { adkAppRoutes, adkSessionRoutes } from './adk-session-routes.js';
 import { accessControl, type TokenGuard } from './admin-auth.js';
 import { createBaseApp } from './base-app.js';
 import { insightRoutes } from './insight-routes.js';
@@ -125,8 +126,16 @@ export async function createApp(services: AppServices, options: AppOptions = {})
     async (scope) => {
       scope.addHook('onRoute', (route) => guard(route, access.api, [{ apiToken: [] }]));
       await scope.register(sessionRoutes, { sessions: services.sessions });
+      await scope.register(adkSessionRoutes, { sessions: services.sessions });
     },
     { prefix: '/sessions' },
+  );
+  await app.register(
+    async (scope) => {
+      scope.addHook('onRoute', (route) => guard(route, access.api, [{ apiToken: [] }]));
+      await scope.register(adkAppRoutes, { sessions: services.sessions });
+    },
+    { prefix: '/adk' },
   );
   if (metrics !== undefined) await app.register(metricsRoutes, { metrics, read: access.read });
   // The page and its assets hold no data: every call the UI makes goes through the guarded API above.

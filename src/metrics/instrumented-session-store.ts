@@ -133,12 +133,12 @@ export class InstrumentedSessionStore implements SessionStore {
     return this.timed('create_adk_session', () => this.inner.createAdkSession(input));
   }
 
-  appendAdkEvent(sessionId: string, append: AdkEventAppend): Promise<void> {
-    return this.timed('append_adk_event', () => this.inner.appendAdkEvent(sessionId, append));
+  appendAdkEvent(sessionId: string, appName: string, append: AdkEventAppend): Promise<void> {
+    return this.timed('append_adk_event', () => this.inner.appendAdkEvent(sessionId, appName, append));
   }
 
-  getAdkSession(sessionId: string): Promise<AdkStoredSession | undefined> {
-    return this.inner.getAdkSession(sessionId);
+  getAdkSession(sessionId: string, appName: string): Promise<AdkStoredSession | undefined> {
+    return this.inner.getAdkSession(sessionId, appName);
   }
 
   listAdkSessions(appName: string, userId?: string): Promise<AdkSessionRecord[]> {

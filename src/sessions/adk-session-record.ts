@@ -1,8 +1,8 @@
 /**
  * @module sessions/adk-session-record
  * What a `SessionStore` keeps for Google ADK (`src/adk/store-session-service.ts`), beside the seed's tables:
- * an ADK session is one of our sessions (the same `session_id` and `user_id`) with the ADK app name and the
- * session-scoped state; its events are stored whole, as the JSON ADK gives (`adk_events`); app-wide
+ * an ADK session is one of our sessions (the same `session_id` and `user_id`) in one ADK app (a session may
+ * be an ADK session of several apps), with the session-scoped state; its events are stored whole, as the JSON ADK gives (`adk_events`); app-wide
  * (`app:`) and per-user (`user:`) state live per app and user (`adk_state`). Validation is shared by the
  * backends, so they refuse the same input with the same message.
  */
@@ -53,12 +53,12 @@ export interface AdkEventAppend {
 /** The ADK part of session storage (the full `SessionStore` has it; so does Jarvis's HTTP client of it). */
 export interface AdkSessionBackend {
   createAdkSession(input: AdkSessionInput): Promise<AdkSessionRecord>;
-  /** Undefined when there is no such session or it has no ADK data. */
-  getAdkSession(sessionId: string): Promise<AdkStoredSession | undefined>;
+  /** Undefined when there is no such session or it is no ADK session of the app. */
+  getAdkSession(sessionId: string, appName: string): Promise<AdkStoredSession | undefined>;
   /** Sessions of the app (of one user when given), in creation order, without events. */
   listAdkSessions(appName: string, userId?: string): Promise<AdkSessionRecord[]>;
   /** Store an event (replacing one with the same id) and apply the state deltas; `session_not_found` if none. */
-  appendAdkEvent(sessionId: string, append: AdkEventAppend): Promise<void>;
+  appendAdkEvent(sessionId: string, appName: string, append: AdkEventAppend): Promise<void>;
   deleteSession(sessionId: string): Promise<void>;
 }
 
@@ -156,6 +156,6 @@ export function hasKeys(value: JsonObject): boolean {
 export function adkSessionExists(sessionId: string): AppError {
   return new AppError(
     'session_exists',
-    `Session ${sessionId} already exists (as an ADK session, or for another user): choose another id.`,
+    `Session ${sessionId} already exists (as an ADK session of this app, or for another user): choose another id.`,
   );
 }

@@ -541,7 +541,10 @@ export class PostgresSessionStore implements SessionStore {
         '{}',
       ]);
       if (inserted.rowCount === 0) {
-        const { rows } = await db.query<{ user_id: string; adk: boolean }>(ADK_SQL.lockOwner, [key]);
+        const { rows } = await db.query<{ user_id: string; adk: boolean }>(ADK_SQL.lockOwner, [
+          key,
+          encodeText(parsed.appName),
+        ]);
         const owner = rows[0];
         if (owner === undefined || owner.adk || owner.user_id !== user) throw adkSessionExists(sessionId);
         await db.query(ADK_SQL.touch, [key, this.timestamp()]);
@@ -562,12 +565,13 @@ export class PostgresSessionStore implements SessionStore {
     };
   }
 
-  async getAdkSession(sessionId: string): Promise<AdkStoredSession | undefined> {
+  async getAdkSession(sessionId: string, appName: string): Promise<AdkStoredSession | undefined> {
     const key = encodeText(parseSessionId(sessionId));
+    const app = encodeText(parseAppName(appName));
     return this.readTransaction('read the ADK session', async (db) => {
-      const row = (await db.query<AdkSessionRow>(ADK_SQL.selectSession, [key])).rows[0];
+      const row = (await db.query<AdkSessionRow>(ADK_SQL.selectSession, [key, app])).rows[0];
       if (row === undefined) return undefined;
-      const events = await db.query<{ event: string }>(ADK_SQL.selectEvents, [key]);
+      const events = await db.query<{ event: string }>(ADK_SQL.selectEvents, [key, app]);
       const state = async (user: string) =>
         (await db.query<{ state: string }>(ADK_SQL.selectState, [row.app_name, user])).rows[0]?.state ?? '{}';
       return {
@@ -586,23 +590,26 @@ export class PostgresSessionStore implements SessionStore {
     return rows.map(toAdkRecord);
   }
 
-  async appendAdkEvent(sessionId: string, append: AdkEventAppend): Promise<void> {
+  async appendAdkEvent(sessionId: string, appName: string, append: AdkEventAppend): Promise<void> {
     const id = parseSessionId(sessionId);
     const key = encodeText(id);
+    const app = encodeText(parseAppName(appName));
     const parsed = parseAdkAppend(append);
     await this.write('append the ADK event', async (db) => {
       // The ADK row is locked first (appends to one session take turns, across replicas too), and a
       // refusal comes before any change, as group commit requires.
-      const row = (await db.query<AdkSessionRow>(ADK_SQL.lockSession, [key])).rows[0];
+      const row = (await db.query<AdkSessionRow>(ADK_SQL.lockSession, [key, app])).rows[0];
       if (row === undefined) throw sessionNotFound(id);
       await db.query(ADK_SQL.touch, [key, this.timestamp()]);
       await db.query(ADK_SQL.updateSession, [
         key,
+        app,
         mergeStateJson(row.state, parsed.stateDelta),
         parsed.lastUpdateTime,
       ]);
       await db.query(ADK_SQL.upsertEvent, [
         key,
+        app,
         encodeText(parsed.eventId),
         parsed.timestamp,
         parsed.eventJson,
@@ -769,18 +776,20 @@ const ADK_COLUMNS = `a.session_id, a.app_name, s.user_id, a.state, a.last_update
   FROM adk_sessions a JOIN sessions s ON s.session_id = a.session_id`;
 
 const ADK_SQL = {
-  lockOwner: `SELECT s.user_id, EXISTS (SELECT 1 FROM adk_sessions a WHERE a.session_id = s.session_id) AS adk
+  lockOwner: `SELECT s.user_id,
+      EXISTS (SELECT 1 FROM adk_sessions a WHERE a.session_id = s.session_id AND a.app_name = $2) AS adk
     FROM sessions s WHERE s.session_id = $1 FOR UPDATE`,
   touch: 'UPDATE sessions SET updated_at = $2, version = version + 1 WHERE session_id = $1',
   insertSession:
     'INSERT INTO adk_sessions (session_id, app_name, state, last_update_time) VALUES ($1, $2, $3, $4)',
-  selectSession: `SELECT ${ADK_COLUMNS} WHERE a.session_id = $1`,
-  lockSession: `SELECT ${ADK_COLUMNS} WHERE a.session_id = $1 FOR UPDATE OF a`,
+  selectSession: `SELECT ${ADK_COLUMNS} WHERE a.session_id = $1 AND a.app_name = $2`,
+  lockSession: `SELECT ${ADK_COLUMNS} WHERE a.session_id = $1 AND a.app_name = $2 FOR UPDATE OF a`,
   list: `SELECT ${ADK_COLUMNS} WHERE a.app_name = $1 AND ($2::text IS NULL OR s.user_id = $2) ORDER BY a.id`,
-  updateSession: 'UPDATE adk_sessions SET state = $2, last_update_time = $3 WHERE session_id = $1',
-  selectEvents: 'SELECT event FROM adk_events WHERE session_id = $1 ORDER BY id',
-  upsertEvent: `INSERT INTO adk_events (session_id, event_id, timestamp_ms, event) VALUES ($1, $2, $3, $4)
-    ON CONFLICT (session_id, event_id) DO UPDATE SET timestamp_ms = excluded.timestamp_ms, event = excluded.event`,
+  updateSession:
+    'UPDATE adk_sessions SET state = $3, last_update_time = $4 WHERE session_id = $1 AND app_name = $2',
+  selectEvents: 'SELECT event FROM adk_events WHERE session_id = $1 AND app_name = $2 ORDER BY id',
+  upsertEvent: `INSERT INTO adk_events (session_id, app_name, event_id, timestamp_ms, event) VALUES ($1, $2, $3, $4, $5)
+    ON CONFLICT (session_id, app_name, event_id) DO UPDATE SET timestamp_ms = excluded.timestamp_ms, event = excluded.event`,
   selectState: 'SELECT state FROM adk_state WHERE app_name = $1 AND user_id = $2',
   createState: `INSERT INTO adk_state (app_name, user_id, state) VALUES ($1, $2, '{}')
     ON CONFLICT (app_name, user_id) DO NOTHING`,

@@ -127,7 +127,7 @@ export class SqliteSessionStore implements SessionStore {
   private corruption: string | undefined;
   private readonly statements: ReturnType<typeof prepareStatements>;
   private readonly adk: ReturnType<typeof prepareAdkStatements>;
-  private readonly readAdkSession: (sessionId: string) => AdkStoredSession | undefined;
+  private readonly readAdkSession: (sessionId: string, appName: string) => AdkStoredSession | undefined;
   private readonly listStatements = new Map<string, { page: Statement; count: Statement }>();
   private readonly decisionStatements = new Map<string, Statement>();
   private readonly readSession: (sessionId: string, history: ParsedPage, invocations: ParsedPage) => Session;
@@ -143,10 +143,10 @@ export class SqliteSessionStore implements SessionStore {
     this.queue = new GroupCommitQueue(db, { maxBatchSize: options.maxBatchSize });
     this.statements = prepareStatements(db);
     this.adk = prepareAdkStatements(db);
-    this.readAdkSession = db.transaction((sessionId: string) => {
-      const row = this.adk.selectSession.get(sessionId) as AdkSessionRow | undefined;
+    this.readAdkSession = db.transaction((sessionId: string, appName: string) => {
+      const row = this.adk.selectSession.get(sessionId, appName) as AdkSessionRow | undefined;
       if (row === undefined) return undefined;
-      const events = this.adk.selectEvents.all(sessionId) as { event: string }[];
+      const events = this.adk.selectEvents.all(sessionId, appName) as { event: string }[];
       return {
         ...toAdkRecord(row),
         events: events.map((event) => JSON.parse(event.event)),
@@ -374,7 +374,9 @@ export class SqliteSessionStore implements SessionStore {
     const parsed = parseAdkSession(input);
     const sessionId = parsed.sessionId ?? randomUUID();
     return this.write('create the ADK session', () => {
-      const existing = this.adk.selectOwner.get(sessionId) as { user_id: string; adk: number } | undefined;
+      const existing = this.adk.selectOwner.get(parsed.appName, sessionId) as
+        | { user_id: string; adk: number }
+        | undefined;
       if (existing === undefined) {
         const now = this.timestamp();
         this.statements.insertSession.run(sessionId, parsed.userId, now, now, '{}');
@@ -394,9 +396,10 @@ export class SqliteSessionStore implements SessionStore {
     });
   }
 
-  async getAdkSession(sessionId: string): Promise<AdkStoredSession | undefined> {
+  async getAdkSession(sessionId: string, appName: string): Promise<AdkStoredSession | undefined> {
     const id = parseSessionId(sessionId);
-    return this.read('read the ADK session', () => this.readAdkSession(id));
+    const app = parseAppName(appName);
+    return this.read('read the ADK session', () => this.readAdkSession(id, app));
   }
 
   async listAdkSessions(appName: string, userId?: string): Promise<AdkSessionRecord[]> {
@@ -410,15 +413,21 @@ export class SqliteSessionStore implements SessionStore {
     });
   }
 
-  async appendAdkEvent(sessionId: string, append: AdkEventAppend): Promise<void> {
+  async appendAdkEvent(sessionId: string, appName: string, append: AdkEventAppend): Promise<void> {
     const id = parseSessionId(sessionId);
+    const app = parseAppName(appName);
     const parsed = parseAdkAppend(append);
     await this.write('append the ADK event', () => {
-      const row = this.adk.selectSession.get(id) as AdkSessionRow | undefined;
+      const row = this.adk.selectSession.get(id, app) as AdkSessionRow | undefined;
       if (row === undefined) throw sessionNotFound(id);
       this.touch(id);
-      this.adk.updateSession.run(mergeStateJson(row.state, parsed.stateDelta), parsed.lastUpdateTime, id);
-      this.adk.upsertEvent.run(id, parsed.eventId, parsed.timestamp, parsed.eventJson);
+      this.adk.updateSession.run(
+        mergeStateJson(row.state, parsed.stateDelta),
+        parsed.lastUpdateTime,
+        id,
+        app,
+      );
+      this.adk.upsertEvent.run(id, app, parsed.eventId, parsed.timestamp, parsed.eventJson);
       for (const [user, delta] of [
         ['', parsed.appStateDelta],
         [row.user_id, parsed.userStateDelta],
@@ -636,22 +645,27 @@ const ADK_SESSION_COLUMNS = `a.session_id, a.app_name, s.user_id, a.state, a.las
 function prepareAdkStatements(db: SqliteConnection) {
   return {
     selectOwner: db.prepare(
-      `SELECT s.user_id, EXISTS (SELECT 1 FROM adk_sessions a WHERE a.session_id = s.session_id) AS adk
+      `SELECT s.user_id,
+         EXISTS (SELECT 1 FROM adk_sessions a WHERE a.session_id = s.session_id AND a.app_name = ?) AS adk
        FROM sessions s WHERE s.session_id = ?`,
     ),
     insertSession: db.prepare(
       'INSERT INTO adk_sessions (session_id, app_name, state, last_update_time) VALUES (?, ?, ?, ?)',
     ),
-    selectSession: db.prepare(`SELECT ${ADK_SESSION_COLUMNS} WHERE a.session_id = ?`),
+    selectSession: db.prepare(`SELECT ${ADK_SESSION_COLUMNS} WHERE a.session_id = ? AND a.app_name = ?`),
     listByApp: db.prepare(`SELECT ${ADK_SESSION_COLUMNS} WHERE a.app_name = ? ORDER BY a.rowid`),
     listByUser: db.prepare(
       `SELECT ${ADK_SESSION_COLUMNS} WHERE a.app_name = ? AND s.user_id = ? ORDER BY a.rowid`,
     ),
-    updateSession: db.prepare('UPDATE adk_sessions SET state = ?, last_update_time = ? WHERE session_id = ?'),
-    selectEvents: db.prepare('SELECT event FROM adk_events WHERE session_id = ? ORDER BY id'),
+    updateSession: db.prepare(
+      'UPDATE adk_sessions SET state = ?, last_update_time = ? WHERE session_id = ? AND app_name = ?',
+    ),
+    selectEvents: db.prepare(
+      'SELECT event FROM adk_events WHERE session_id = ? AND app_name = ? ORDER BY id',
+    ),
     upsertEvent: db.prepare(
-      `INSERT INTO adk_events (session_id, event_id, timestamp_ms, event) VALUES (?, ?, ?, ?)
-       ON CONFLICT (session_id, event_id) DO UPDATE SET timestamp_ms = excluded.timestamp_ms, event = excluded.event`,
+      `INSERT INTO adk_events (session_id, app_name, event_id, timestamp_ms, event) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (session_id, app_name, event_id) DO UPDATE SET timestamp_ms = excluded.timestamp_ms, event = excluded.event`,
     ),
     selectState: db.prepare('SELECT state FROM adk_state WHERE app_name = ? AND user_id = ?'),
     upsertState: db.prepare(

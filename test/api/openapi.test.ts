@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { startService } from '../support/service.js';
 
-/** Every endpoint of CONTRACT.md, plus the listing of sessions. */
+/** Every endpoint of CONTRACT.md, plus the listing of sessions and the ADK session routes. */
 const CONTRACT_ROUTES = [
   'get /',
   'get /health',
@@ -30,6 +30,10 @@ const CONTRACT_ROUTES = [
   'post /sessions/{session_id}/invocations',
   'post /sessions/{session_id}/history',
   'patch /sessions/{session_id}/status',
+  'put /sessions/{session_id}/adk/{app_name}',
+  'get /sessions/{session_id}/adk/{app_name}',
+  'post /sessions/{session_id}/adk/{app_name}/events',
+  'get /adk/apps/{app_name}/sessions',
 ];
 
 interface Media {

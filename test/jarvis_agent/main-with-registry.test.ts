@@ -16,6 +16,7 @@ import { isMainModule } from '../../src/is-main-module.js';
 import { silentLogger } from '../../src/logger.js';
 import { exited, lines, spawnTs } from '../support/child-process.js';
 import { call, type RunningService, startService, TEST_FACTORY_ROOT } from '../support/service.js';
+import { useTempDirs } from '../support/temp-dir.js';
 
 const MAIN = fileURLToPath(new URL('../../jarvis_agent/main-with-registry.ts', import.meta.url));
 const BOTH_ROOTS = [DEFAULT_AGENT_FACTORY_ROOT, TEST_FACTORY_ROOT].join(',');
@@ -58,6 +59,8 @@ function clients(service: RunningService) {
   const http = new ServiceHttpClient({ baseUrl: service.url, backoffBaseMs: 1 });
   return { registry: new RegistryClient(http), sessions: new SessionClient(http) };
 }
+
+const tempDataDir = useTempDirs('jarvis-adk-');
 
 /** Ticket ids in the order a listing shows them. */
 function listedIds(text: string): string[] {
@@ -171,6 +174,48 @@ describe('POST /chat', () => {
     });
     expect(details.status).toBe(200);
     expect(details.body.response).toContain(`id: ${ids[1]}`);
+  });
+
+  it('keeps every ADK event in the service: after both restart, "the second one" is answered from the earlier tool result', async () => {
+    const dataDir = tempDataDir();
+    let service = await startService({}, dataDir);
+    let jarvis = await startJarvis(service.url);
+    const listing = await jarvis.chat({ user_id: 'alice', message: 'show my open tickets' });
+    const ids = listedIds(listing.body.response);
+    const sessionId = listing.body.session_id;
+    await jarvis.jarvis.stop();
+    await service.stop();
+
+    service = await startService({}, dataDir);
+    jarvis = await startJarvis(service.url);
+    const details = await jarvis.chat({
+      user_id: 'alice',
+      message: 'show details of the second one',
+      session_id: sessionId,
+    });
+    expect(details.status).toBe(200);
+    expect(details.body.response).toContain(`id: ${ids[1]}`);
+    // The agent's ADK session in the store: the listing's call and result, then one details call, no new listing.
+    const stored = await service.call('GET', `/sessions/${sessionId}/adk/jarvis.tickets_agent`);
+    expect(stored.status).toBe(200);
+    const parts = (
+      stored.body.events as { content?: { parts?: Record<string, { name?: string }>[] } }[]
+    ).flatMap((event) => event.content?.parts ?? []);
+    expect(parts.filter((part) => part.functionCall).map((part) => part.functionCall?.name)).toEqual([
+      'list_tickets',
+      'get_ticket_details',
+    ]);
+    expect(parts.filter((part) => part.functionResponse).map((part) => part.functionResponse?.name)).toEqual([
+      'list_tickets',
+      'get_ticket_details',
+    ]);
+    // The seed's tables keep their contract beside it: two turns, two invocations.
+    const session = await service.call('GET', `/sessions/${sessionId}`);
+    expect(session.body.agents_invoked.map((call: { agent_name: string }) => call.agent_name)).toEqual([
+      'tickets_agent',
+      'tickets_agent',
+    ]);
+    await service.stop();
   });
 
   it('rebuilds an agent whose registration changed, and restores evicted ADK sessions from the service', async () => {

@@ -65,13 +65,13 @@ describe.skipIf(!postgres.available)('PostgresSessionStore', () => {
        FROM pg_constraint WHERE contype = 'f' AND connamespace = current_schema()::regnamespace ORDER BY 1`,
     );
     expect(foreignKeys).toEqual(
-      ['adk_events', 'adk_sessions', 'agent_invocations', 'conversation_history', 'session_context'].map(
-        (child) => ({
+      [
+        ['adk_events', 'adk_sessions'],
+        ...['adk_sessions', 'agent_invocations', 'conversation_history', 'session_context'].map((child) => [
           child,
-          parent: 'sessions',
-          on_delete: 'c',
-        }),
-      ),
+          'sessions',
+        ]),
+      ].map(([child, parent]) => ({ child, parent, on_delete: 'c' })),
     );
   });
 

@@ -842,7 +842,7 @@ export function describeSessionStoreContract(name: string, factory: SessionStore
         expect((await store.getConversationHistory('adk-1')).map((m) => m.content)).toEqual(['hello']);
         // An ordinary session gains ADK data once; another user's id or a second creation is refused.
         const plain = await store.createSession('carol');
-        expect(await store.getAdkSession(plain)).toBeUndefined();
+        expect(await store.getAdkSession(plain, 'app')).toBeUndefined();
         await store.createAdkSession({
           session_id: plain,
           app_name: 'app',
@@ -850,7 +850,7 @@ export function describeSessionStoreContract(name: string, factory: SessionStore
           state: {},
           last_update_time: 3,
         });
-        expect((await store.getAdkSession(plain))?.app_name).toBe('app');
+        expect((await store.getAdkSession(plain, 'app'))?.app_name).toBe('app');
         await expectAppError(
           store.createAdkSession({
             session_id: plain,
@@ -872,7 +872,7 @@ export function describeSessionStoreContract(name: string, factory: SessionStore
           }),
           'session_exists',
         );
-        expect(await store.getAdkSession(other)).toBeUndefined();
+        expect(await store.getAdkSession(other, 'app')).toBeUndefined();
         expect((await store.listAdkSessions('app')).map((s) => s.session_id)).toEqual([
           'adk-1',
           fresh.session_id,
@@ -902,13 +902,14 @@ export function describeSessionStoreContract(name: string, factory: SessionStore
         const first = event('e1', 11.5, { longRunningToolIds: ['t'], custom: { nested: [1, null, 'x'] } });
         await store.appendAdkEvent(
           's1',
+          'app',
           append(first, { session: { b: 2 }, app: { theme: 'dark' }, user: { lang: 'en' } }),
         );
-        await store.appendAdkEvent('s1', append(event('e2', 12), { session: { a: 3 } }));
+        await store.appendAdkEvent('s1', 'app', append(event('e2', 12), { session: { a: 3 } }));
         const replaced = event('e1', 13, { author: 'model' });
-        await store.appendAdkEvent('s1', append(replaced, { user: { lang: 'fr', tz: 'UTC' } }));
+        await store.appendAdkEvent('s1', 'app', append(replaced, { user: { lang: 'fr', tz: 'UTC' } }));
         const version = await store.getSessionVersion('s1');
-        const stored = await store.getAdkSession('s1');
+        const stored = await store.getAdkSession('s1', 'app');
         expect(stored).toEqual({
           session_id: 's1',
           app_name: 'app',
@@ -921,33 +922,69 @@ export function describeSessionStoreContract(name: string, factory: SessionStore
         });
         expect(JSON.stringify(stored?.events[1])).toBe(JSON.stringify(event('e2', 12)));
         // App state is the app's, user state the user's, in every session of theirs.
-        expect(await store.getAdkSession('s2')).toMatchObject({
+        expect(await store.getAdkSession('s2', 'app')).toMatchObject({
           app_state: { theme: 'dark' },
           user_state: { lang: 'fr' },
           events: [],
         });
         // Appends change the session's version and are refused for unknown sessions, changing nothing.
         expect(version).toBeGreaterThan(0);
-        await expectAppError(store.appendAdkEvent('nope', append(event('e3', 14))), 'session_not_found');
-        const plain = await store.createSession('alice');
-        await expectAppError(store.appendAdkEvent(plain, append(event('e3', 14))), 'session_not_found');
         await expectAppError(
-          store.appendAdkEvent('s1', append({ ...event('e3', 14), id: '' })),
+          store.appendAdkEvent('nope', 'app', append(event('e3', 14))),
+          'session_not_found',
+        );
+        const plain = await store.createSession('alice');
+        await expectAppError(
+          store.appendAdkEvent(plain, 'app', append(event('e3', 14))),
+          'session_not_found',
+        );
+        await expectAppError(
+          store.appendAdkEvent('s1', 'app', append({ ...event('e3', 14), id: '' })),
           'validation_error',
           /event.id/,
         );
         await expectAppError(
-          store.appendAdkEvent('s1', { ...append(event('e3', 14)), state_delta: [] as never }),
+          store.appendAdkEvent('s1', 'app', { ...append(event('e3', 14)), state_delta: [] as never }),
           'validation_error',
           /state_delta/,
         );
         await expectAppError(
-          store.appendAdkEvent('s1', append({ ...event('e3', Number.NaN) })),
+          store.appendAdkEvent('s1', 'app', append({ ...event('e3', Number.NaN) })),
           'validation_error',
           /timestamp/,
         );
         expect(await store.getSessionVersion('s1')).toBe(version);
-        expect((await store.getAdkSession('s1'))?.events).toHaveLength(2);
+        expect((await store.getAdkSession('s1', 'app'))?.events).toHaveLength(2);
+      });
+
+      it('makes one session an ADK session of several apps, each with its own events and state', async () => {
+        const id = await store.createSession('alice');
+        for (const app of ['jarvis/tickets', 'jarvis/finops']) {
+          await store.createAdkSession({
+            session_id: id,
+            app_name: app,
+            user_id: 'alice',
+            state: {},
+            last_update_time: 1,
+          });
+        }
+        await store.appendAdkEvent(id, 'jarvis/tickets', append(event('e1', 2), { session: { n: 1 } }));
+        await store.appendAdkEvent(id, 'jarvis/finops', append(event('e1', 3, { author: 'finops' })));
+        expect(await store.getAdkSession(id, 'jarvis/tickets')).toMatchObject({
+          state: { n: 1 },
+          events: [event('e1', 2)],
+        });
+        expect(await store.getAdkSession(id, 'jarvis/finops')).toMatchObject({
+          state: {},
+          events: [event('e1', 3, { author: 'finops' })],
+        });
+        expect(await store.getAdkSession(id, 'jarvis/oxygen')).toBeUndefined();
+        await expectAppError(
+          store.appendAdkEvent(id, 'jarvis/oxygen', append(event('e2', 4))),
+          'session_not_found',
+        );
+        await store.deleteSession(id);
+        expect(await store.getAdkSession(id, 'jarvis/tickets')).toBeUndefined();
       });
 
       it('refuses bad input and forgets the events with the session, keeping app and user state', async () => {
@@ -978,9 +1015,9 @@ export function describeSessionStoreContract(name: string, factory: SessionStore
           state: {},
           last_update_time: 1,
         });
-        await store.appendAdkEvent('gone', append(event('e1', 2), { app: { x: 1 }, user: { y: 2 } }));
+        await store.appendAdkEvent('gone', 'app', append(event('e1', 2), { app: { x: 1 }, user: { y: 2 } }));
         await store.deleteSession('gone');
-        expect(await store.getAdkSession('gone')).toBeUndefined();
+        expect(await store.getAdkSession('gone', 'app')).toBeUndefined();
         expect(await store.listAdkSessions('app')).toEqual([]);
         await store.createAdkSession({
           session_id: 'again',
@@ -989,7 +1026,7 @@ export function describeSessionStoreContract(name: string, factory: SessionStore
           state: {},
           last_update_time: 3,
         });
-        expect(await store.getAdkSession('again')).toMatchObject({
+        expect(await store.getAdkSession('again', 'app')).toMatchObject({
           events: [],
           app_state: { x: 1 },
           user_state: { y: 2 },

@@ -1,6 +1,6 @@
 /**
  * @module test/support/built-cli
- * The `agent-registry` command as installed: `node dist/src/cli.js`, built by `npm run build` when dist/ is
+ * The `agent-registry` command as installed: `node dist/jarvis_agent/service-cli.js` (the package bin), built by `npm run build` when dist/ is
  * missing or older than the sources (once per checkout: a lock directory keeps parallel test files from
  * building at the same time). Also runs the client commands in this process, for coverage.
  */
@@ -11,7 +11,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { exportFromService, runClientCommand } from '../../src/cli/commands.js';
 import { ROOT } from '../docs/module-graph.js';
 
-export const BUILT_CLI = path.join(ROOT, 'dist', 'src', 'cli.js');
+/** The package's bin (package.json `bin`): the core command with the demo agents for `serve`. */
+export const BUILT_CLI = path.join(ROOT, 'dist', 'jarvis_agent', 'service-cli.js');
 
 function newestSource(dir: string): number {
   let newest = 0;
@@ -107,7 +108,7 @@ class Output {
   }
 }
 
-/** `node dist/src/cli.js ...` in its own process, with `env` over this process's environment. */
+/** The built bin in its own process, with `env` over this process's environment. */
 export const builtCli: CliRunner = {
   name: 'the built command',
   async run(args, env = {}) {
