@@ -222,10 +222,16 @@ describe.skipIf(!postgres.available)('replicas on one PostgreSQL database (real 
       });
       while (statuses.length < 30) await Promise.race([...load, call(a!.url, 'GET', '/health')]);
       const name = new URL(url).pathname.slice(1);
-      await postgres.admin(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name LIKE 'agent-registry%'",
-        [name],
-      );
+      // Terminate A's connections until a call meets one: a termination that lands while every connection is
+      // idle is healed by the pool without any call failing, so one termination alone proves nothing.
+      for (let rounds = 0; !statuses.includes(503) && rounds < 50; rounds++) {
+        await postgres.admin(
+          "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name LIKE 'agent-registry%'",
+          [name],
+        );
+        const before = statuses.length;
+        while (statuses.length < before + 6) await Promise.race([...load, call(a!.url, 'GET', '/health')]);
+      }
       const after = statuses.length;
       while (statuses.slice(after).filter((status) => status === 201).length < 30) {
         await Promise.race([...load, call(a!.url, 'GET', '/health')]);
