@@ -107,8 +107,9 @@ export const registryRoutes: FastifyPluginAsyncTypebox<RegistryRoutesOptions> = 
         tags: TAG,
         summary: 'List agents',
         description:
-          'Agents sorted by name. The response carries an ETag of the registry revision; send it back in ' +
-          'If-None-Match to get 304 Not Modified while nothing changed.',
+          'Agents sorted by name. The response carries a weak ETag of the registry revision and of what the ' +
+          'capability probes found (`W/"<revision>.<probe digest>"`); send it back in If-None-Match to get ' +
+          '304 Not Modified while neither changed. Only `probe.checked_at` may differ under one ETag.',
         querystring: AgentListQuerySchema,
         response: {
           200: AgentListSchema,
@@ -118,9 +119,11 @@ export const registryRoutes: FastifyPluginAsyncTypebox<RegistryRoutesOptions> = 
       },
     },
     async (request, reply) => {
-      // The store's revision: the same ETag on every replica once it has applied the same changes.
+      // The store's revision, then what the probes found (not when): the same ETag on every replica once it
+      // has applied the same changes and its probes found the same, and a new one when any finding changes.
+      // Weak: bodies under one ETag differ in `checked_at` (and in content coding), not in meaning.
       const revision = registry.revision;
-      const etag = `W/"${revision}"`;
+      const etag = probes === undefined ? `W/"${revision}"` : `W/"${revision}.${probes.digest}"`;
       void reply.header('etag', etag).header('cache-control', 'no-cache');
       if (matchesEtag(request.headers['if-none-match'], etag)) {
         // No payload at all: a serialized `null` would announce a body that a 304 must not have.
@@ -131,7 +134,7 @@ export const registryRoutes: FastifyPluginAsyncTypebox<RegistryRoutesOptions> = 
         .map((tag) => tag.trim())
         .filter(Boolean);
       const key = `${request.query.enabled_only === true}|${tags.join(',')}`;
-      // Probes change the views without a new revision (the ETag stays the revision's: see the docs).
+      // Every probe run rewrites the views (checked_at) without a new revision: the body cache follows it.
       const version = `${revision}:${probes?.version ?? 0}`;
       if (version !== cachedRevision) {
         listCache.clear();

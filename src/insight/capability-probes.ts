@@ -6,6 +6,7 @@
  * milliseconds with `setImmediate` between them, so a request waits at most one slice. The timers and the
  * clock are injected, so tests drive it without waiting.
  */
+import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { messageOf } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
@@ -105,6 +106,9 @@ export class CapabilityProbes {
   private updates = 0;
   private lastRunCpuMs = 0;
   private longestSliceMs = 0;
+  /** The digest of the reports as they were at `updates` = `digestAt` (recomputed only after a change). */
+  private digestCache = '';
+  private digestAt = -1;
 
   constructor(private readonly options: CapabilityProbesOptions) {
     this.timers = options.timers ?? REAL_TIMERS;
@@ -138,6 +142,28 @@ export class CapabilityProbes {
   /** Grows whenever a report changes, so views built from the reports can be cached until then. */
   get version(): number {
     return this.updates;
+  }
+
+  /**
+   * A short digest of what the reports say: each agent's examples, routed_here and stolen_by, not when they
+   * were checked. Two replicas whose probes found the same have the same digest, so a validator built from
+   * the store revision and this digest agrees across replicas, and changes when any finding changes.
+   */
+  get digest(): string {
+    if (this.digestAt !== this.updates) {
+      // Names in code-unit order (not the locale's), so every replica orders them alike.
+      const findings = [...this.reports.keys()].sort().map((name) => {
+        const report = this.reports.get(name)!;
+        const stolen = Object.keys(report.stolen_by).sort();
+        return [name, report.examples, report.routed_here, stolen.map((by) => [by, report.stolen_by[by]])];
+      });
+      this.digestCache = createHash('sha256')
+        .update(JSON.stringify(findings))
+        .digest('base64url')
+        .slice(0, 16);
+      this.digestAt = this.updates;
+    }
+    return this.digestCache;
   }
 
   /** The agent's last check, or null before its first. */

@@ -1,0 +1,95 @@
+/**
+ * The agent list's ETag follows what the capability probes found, not only the store revision: a probe
+ * result that changes after the revision did (probes run a moment after a change) answers 200 with the new
+ * probe to the old ETag, and a probe run that finds the same (only `checked_at` moves) still answers 304.
+ * The probes are run by hand (a long debounce keeps them from running on their own).
+ */
+import { describe, expect, it } from 'vitest';
+import { DEMO_AGENTS } from '../../jarvis_agent/mcp_agents/demo-agents.js';
+import { type RunningService, startService } from '../support/service.js';
+
+const TICKETS_EXAMPLES = [...DEMO_AGENTS.find((a) => a.agent_type === 'tickets')!.capabilities.examples];
+const HOUR = 3_600_000;
+
+async function list(service: RunningService, etag?: string) {
+  return service.call('GET', '/registry/agents', {
+    ...(etag !== undefined && { headers: { 'if-none-match': etag } }),
+  });
+}
+
+function probeOf(body: { agents: { name: string; probe: unknown }[] }, name: string) {
+  return body.agents.find((agent) => agent.name === name)?.probe;
+}
+
+describe('GET /registry/agents ETag and capability probes', () => {
+  it('changes when a probe result changes, and stays when a probe run finds the same', async () => {
+    const service = await startService({}, undefined, { probeDebounceMs: HOUR });
+    const before = await list(service);
+    expect(probeOf(before.body, 'tickets_agent')).toBeNull();
+    const unprobed = before.headers.get('etag')!;
+    expect(unprobed).toMatch(new RegExp(`^W/"${service.service.registry.revision}\\.[A-Za-z0-9_-]{16}"$`));
+
+    // The first run: same revision, new findings.
+    await service.service.probes.runNow();
+    const probed = await list(service, unprobed);
+    expect(probed.status).toBe(200);
+    expect(probeOf(probed.body, 'tickets_agent')).toMatchObject({
+      examples: TICKETS_EXAMPLES.length,
+      routed_here: TICKETS_EXAMPLES.length,
+    });
+    const etag = probed.headers.get('etag')!;
+    expect(etag).not.toBe(unprobed);
+    expect(etag.startsWith(`W/"${service.service.registry.revision}.`)).toBe(true);
+
+    // Another run finds the same: only checked_at moved, the ETag holds.
+    await service.service.probes.runNow();
+    const same = await list(service, etag);
+    expect(same.status).toBe(304);
+    expect(same.headers.get('etag')).toBe(etag);
+
+    // A clone of the tickets agent: the registration bumps the revision; the probe run after it changes what
+    // the tickets agent's examples do without another revision, and the ETag read in between no longer holds.
+    const clone = await service.call('POST', '/registry/agents', {
+      body: {
+        agent_type: 'generic',
+        factory_module: 'jarvis_agent.mcp_agents.agent_factory',
+        factory_function: 'create_generic_agent',
+        factory_params: { name: 'helpdesk_agent', description: 'Handles IT support tickets' },
+        capabilities: { examples: TICKETS_EXAMPLES },
+      },
+    });
+    expect(clone.status).toBe(201);
+    const registered = await list(service, etag);
+    expect(registered.status).toBe(200);
+    expect(probeOf(registered.body, 'helpdesk_agent')).toBeNull();
+    const stale = registered.headers.get('etag')!;
+    const revision = service.service.registry.revision;
+    await service.service.router.whenTrained();
+    await service.service.probes.runNow();
+    expect(service.service.registry.revision).toBe(revision);
+    const reprobed = await list(service, stale);
+    expect(reprobed.status).toBe(200);
+    expect(reprobed.headers.get('etag')).not.toBe(stale);
+    const tickets = probeOf(reprobed.body, 'tickets_agent') as { stolen_by: Record<string, number> };
+    const helpdesk = probeOf(reprobed.body, 'helpdesk_agent') as { stolen_by: Record<string, number> };
+    expect((tickets.stolen_by.helpdesk_agent ?? 0) + (helpdesk.stolen_by.tickets_agent ?? 0)).toBeGreaterThan(
+      0,
+    );
+    expect((await list(service, reprobed.headers.get('etag')!)).status).toBe(304);
+  });
+
+  it('has the same probe part on two services whose agents and probe findings are the same', async () => {
+    const [a, b] = [
+      await startService({}, undefined, { probeDebounceMs: HOUR }),
+      await startService({}, undefined, { probeDebounceMs: HOUR }),
+    ];
+    await a.service.probes.runNow();
+    await b.service.probes.runNow();
+    const [listA, listB] = [await list(a), await list(b)];
+    // Each service stamps its own checked_at and numbers its own revisions (replicas share theirs): the
+    // probe part leaves checked_at out.
+    const probePart = (etag: string | null) => etag?.split('.')[1];
+    expect(probePart(listA.headers.get('etag'))).toBe(probePart(listB.headers.get('etag')));
+    expect(a.service.probes.digest).toBe(b.service.probes.digest);
+  });
+});
