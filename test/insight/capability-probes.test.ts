@@ -5,6 +5,7 @@ import { createLogger } from '../../src/logger.js';
 import type { RegisteredAgent } from '../../src/registry/agent-registry.js';
 import { AgentRouter } from '../../src/routing/agent-router.js';
 import { TestClock } from '../sessions/session-store.contract.js';
+import { makeExamplesRecord, makeRegisteredAgent } from '../support/records.js';
 
 /** Timers the test fires by hand; yielding between slices counts the slices. */
 class ManualTimers implements ProbeTimers {
@@ -45,25 +46,7 @@ function entry(
   examples: string[],
   extra: Partial<RegisteredAgent['record']> = {},
 ): RegisteredAgent {
-  return {
-    record: {
-      name,
-      description: name,
-      agent_type: 't',
-      factory_module: 'm',
-      factory_function: 'f',
-      factory_params: {},
-      capabilities: { examples },
-      tags: [],
-      enabled: true,
-      registered_at: '2026-01-01T00:00:00.000Z',
-      updated_at: '2026-01-01T00:00:00.000Z',
-      ...extra,
-    },
-    version: 1,
-    agent: undefined,
-    status: 'available',
-  } as unknown as RegisteredAgent;
+  return makeRegisteredAgent(makeExamplesRecord(name, examples, extra));
 }
 
 const TICKETS = [
@@ -197,6 +180,34 @@ describe('CapabilityProbes', () => {
     // Stopped: changes schedule nothing.
     change(agents);
     expect(timers.pending.size).toBe(0);
+  });
+
+  it('digests what the reports say, not when: a run that finds the same keeps it, a new finding changes it', async () => {
+    const agents = [entry('tickets', TICKETS), entry('cloud', CLOUD)];
+    const { probes, clock, change } = setup(agents);
+    const empty = probes.digest;
+    expect(empty).toMatch(/^[A-Za-z0-9_-]{16}$/);
+    await probes.runNow();
+    const first = probes.digest;
+    expect(first).not.toBe(empty);
+    // Another run later: checked_at moves, the findings and the digest do not.
+    clock.advance(60_000);
+    await probes.runNow();
+    expect(probes.report('tickets')?.checked_at).toBe(clock.now().toISOString());
+    expect(probes.digest).toBe(first);
+    // The clone takes some of the tickets examples: a new finding, a new digest.
+    change([
+      ...agents,
+      entry('clone', [...TICKETS, ...TICKETS.map((t) => `${t} please`), 'my tickets', 'ticket status']),
+    ]);
+    await probes.runNow();
+    expect(probes.report('tickets')?.stolen_by.clone ?? 0).toBeGreaterThan(0);
+    expect(probes.digest).not.toBe(first);
+    // Back to the two agents: the same findings as before, the same digest.
+    change(agents);
+    await probes.runNow();
+    expect(probes.digest).toBe(first);
+    await probes.stop();
   });
 
   it('logs a failing run and keeps going', async () => {

@@ -3,6 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../src/logger.js';
 import { SessionRetention } from '../../src/sessions/session-retention.js';
 import { SqliteSessionStore } from '../../src/sessions/sqlite-session-store.js';
+import { makeDecision } from '../support/records.js';
 import { useTempDirs } from '../support/temp-dir.js';
 import { TestClock } from './session-store.contract.js';
 
@@ -63,16 +64,7 @@ describe('SessionRetention', () => {
   it('prunes the routing decision log by age and cap when decisionsKept is set, and logs it', async () => {
     const clock = new TestClock();
     const store = await SqliteSessionStore.open(path.join(tempDir(), 'sessions.db'), { now: clock.now });
-    const decision = (query: string) => ({
-      at: clock.now().toISOString(),
-      query,
-      query_hashed: false,
-      candidates: [],
-      selected: [],
-      follow_up: false,
-      revision: 1,
-      session_id: null,
-    });
+    const decision = (query: string) => makeDecision(query, { at: clock.now().toISOString() });
     await store.recordDecisions([decision('old')]);
     clock.advanceDays(3);
     await store.recordDecisions([decision('a'), decision('b'), decision('c')]);
