@@ -1,49 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { type ReplayRegistry, RouteReplay } from '../../src/insight/route-replay.js';
-import type { AgentRecord } from '../../src/registry/agent-record.js';
-import type { RegisteredAgent } from '../../src/registry/agent-registry.js';
 import { AgentRouter } from '../../src/routing/agent-router.js';
-import type { DecisionList, RoutingDecision } from '../../src/sessions/routing-decision.js';
+import type { DecisionList } from '../../src/sessions/routing-decision.js';
 import { expectAppError } from '../sessions/session-store.contract.js';
-
-function record(name: string, examples: string[]): AgentRecord {
-  return {
-    name,
-    description: name,
-    agent_type: 't',
-    factory_module: 'm',
-    factory_function: 'f',
-    factory_params: {},
-    capabilities: { examples },
-    tags: [],
-    enabled: true,
-    registered_at: '2026-01-01T00:00:00.000Z',
-    updated_at: '2026-01-01T00:00:00.000Z',
-  };
-}
+import {
+  makeDecision as decision,
+  makeRegisteredAgent,
+  makeExamplesRecord as record,
+} from '../support/records.js';
 
 const AGENTS = [
   record('tickets', ['show my open tickets', 'close ticket INC-1', 'who is assigned to my ticket']),
   record('cloud', ['cloud spend last month', 'our aws bill', 'azure costs this quarter']),
 ];
 
-function decision(query: string): RoutingDecision {
-  return {
-    at: '2026-01-01T00:00:00.000Z',
-    query,
-    query_hashed: false,
-    candidates: [],
-    selected: [],
-    follow_up: false,
-    revision: 1,
-    session_id: null,
-  };
-}
-
 function setup(options: { gate?: Promise<void>; trained?: boolean } = {}) {
-  const entries = AGENTS.map(
-    (r) => ({ record: r, version: 1, agent: undefined, status: 'available' }) as unknown as RegisteredAgent,
-  );
+  const entries = AGENTS.map(makeRegisteredAgent);
   const registry: ReplayRegistry & { revision: number } = {
     revision: 1,
     list: () => entries,
@@ -54,7 +26,10 @@ function setup(options: { gate?: Promise<void>; trained?: boolean } = {}) {
   const decisions = {
     listDecisions: async (): Promise<DecisionList> => {
       await options.gate;
-      return { decisions: ['show my open tickets', 'our aws bill'].map(decision), next_cursor: null };
+      return {
+        decisions: ['show my open tickets', 'our aws bill'].map((q) => decision(q)),
+        next_cursor: null,
+      };
     },
   };
   const live = new AgentRouter();
