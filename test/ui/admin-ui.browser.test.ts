@@ -1,8 +1,8 @@
 /**
  * The admin web UI in a real browser: Debian's Chromium driven by playwright-core against the real service
  * serving a fresh build of ui/. It registers, disables and deletes an agent, edits capabilities, routes
- * queries, opens a session, and sees changes made through the API appear without a reload, at 1280 and
- * 800 px. Screenshots go to test-output/ui/. Without Chromium the suite is skipped with a notice, except
+ * queries, runs a what-if replay of the logged queries, opens a session, and sees changes made through the
+ * API appear without a reload, at 1280 and 800 px. Screenshots go to test-output/ui/. Without Chromium the suite is skipped with a notice, except
  * under CI=true, where a missing Chromium fails it (.ci/run installs it).
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -51,6 +51,8 @@ if (!available && process.env.CI !== 'true') {
 
 describe.skipIf(!available && process.env.CI !== 'true')('admin web UI in Chromium', () => {
   let service: RunningService;
+  /** The fresh build of ui/ the services serve. */
+  let uiDir: string;
   let context: BrowserContext;
   let page: Page;
   const scratch: string[] = [];
@@ -68,7 +70,7 @@ describe.skipIf(!available && process.env.CI !== 'true')('admin web UI in Chromi
     if (!existsSync(CHROMIUM)) throw new Error(`CI=true but ${CHROMIUM} is missing: .ci/run installs it`);
     mkdirSync(SCREENSHOTS, { recursive: true });
     // A fresh build of the current ui/ source, served by the service under test.
-    const uiDir = mkdtempSync(path.join(os.tmpdir(), 'ui-build-'));
+    uiDir = mkdtempSync(path.join(os.tmpdir(), 'ui-build-'));
     scratch.push(uiDir);
     const { build } = await import('vite');
     await build({
@@ -355,6 +357,152 @@ describe.skipIf(!available && process.env.CI !== 'true')('admin web UI in Chromi
     await page.locator('.timeline > li', { hasText: 'thanks, that is all' }).waitFor(WAIT);
   });
 
+  it('replays the logged queries against a proposed change, shows what would move, and the service’s refusals', async () => {
+    for (const query of ['when is payday', 'show me my payslip for last month', 'show my open tickets']) {
+      expect((await api('POST', '/registry/route', { query })).status).toBe(200);
+    }
+    // Decisions are written a moment after routing answers: all of them are in the log before the replay.
+    await service.service.decisionLog.flush();
+    const registration = {
+      name: 'payroll_agent',
+      agent_type: 'echo',
+      factory_module: 'test_factories',
+      factory_function: 'create_echo_agent',
+      factory_params: { name: 'payroll_agent', topic: 'payroll' },
+      capabilities: {
+        examples: [
+          'when is payday this month',
+          'show my last payslip',
+          'why is my salary lower this month',
+          'how much tax was deducted from my paycheck',
+          'download my payslip for march',
+        ],
+      },
+    };
+    const replay = async (change: unknown) => {
+      const answer = await api('POST', '/registry/route/replay', { change });
+      expect(answer.status).toBe(200);
+      return answer.body as {
+        replayed: number;
+        changed: { query: string; before: string[]; after: string[] }[];
+        summary: { moved: Record<string, number>; newly_none: number; newly_routed: number };
+      };
+    };
+    const rendered = async () => ({
+      replayed: Number(await page.locator('[data-replayed]').innerText()),
+      moved: (
+        await page
+          .locator('tr[data-moved]')
+          .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-moved')))
+      ).sort(),
+      movedTotal: Number(await page.locator('[data-summary="moved"]').innerText()),
+      newlyNone: Number(await page.locator('[data-summary="newly_none"]').innerText()),
+      newlyRouted: Number(await page.locator('[data-summary="newly_routed"]').innerText()),
+      changed: await page
+        .locator('tr[data-changed]')
+        .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-changed'))),
+    });
+    const expectRendered = async (expected: Awaited<ReturnType<typeof replay>>) => {
+      expect(await rendered()).toEqual({
+        replayed: expected.replayed,
+        moved: Object.keys(expected.summary.moved).sort(),
+        movedTotal: Object.values(expected.summary.moved).reduce((a, b) => a + b, 0),
+        newlyNone: expected.summary.newly_none,
+        newlyRouted: expected.summary.newly_routed,
+        changed: expected.changed.map((q) => q.query),
+      });
+    };
+
+    // A new agent: the payroll queries move to it (or find an agent at last); what the API answers is shown.
+    const registered = await replay({ register: registration });
+    expect(registered.replayed).toBeGreaterThanOrEqual(3);
+    const payday = registered.changed.find((q) => q.query === 'when is payday');
+    expect(payday?.after).toEqual(['payroll_agent']);
+    await page.getByRole('link', { name: 'What-if replay' }).click();
+    await page.getByRole('heading', { name: 'What-if replay' }).waitFor(WAIT);
+    await page.getByLabel(/^Registration/).fill(JSON.stringify(registration, null, 2));
+    await page.getByRole('button', { name: 'Run replay' }).click();
+    await page.getByRole('heading', { name: 'Result of registering payroll_agent' }).waitFor(WAIT);
+    await expectRendered(registered);
+    const paydayRow = await page.locator('tr[data-changed="when is payday"] > *').allInnerTexts();
+    expect(paydayRow.slice(0, 3)).toEqual([
+      'when is payday',
+      payday!.before.length === 0 ? 'none' : payday!.before.join(', '),
+      '→ payroll_agent',
+    ]);
+    await shot('replay-1280');
+    // Nothing was saved.
+    expect((await api('GET', '/registry/agents/payroll_agent')).status).toBe(404);
+
+    // A registration the service refuses (the name is taken): its 409, word for word, and what to do.
+    await page.getByLabel(/^Registration/).fill(JSON.stringify({ ...registration, name: 'tickets_agent' }));
+    await page.getByRole('button', { name: 'Run replay' }).click();
+    const refusal = page.getByRole('alert').filter({ hasText: 'Replay failed:' });
+    await refusal.getByText(/409 agent_exists: .*tickets_agent/).waitFor(WAIT);
+    await refusal.getByText('An agent with that name is already registered').waitFor(WAIT);
+    await shot('replay-refused-1280');
+
+    // The keyboard moves between the kinds of change (arrow keys in the radio group).
+    await page.getByLabel('Register an agent').focus();
+    await page.keyboard.press('ArrowDown');
+    expect(await page.getByLabel("Update an agent's capabilities").isChecked()).toBe(true);
+    // An update starts from the agent's current capabilities and is checked before it is sent.
+    await page.getByLabel('Agent to update').selectOption('oxygen_agent');
+    const editor = page.getByLabel(/^Capabilities \(JSON object; "examples" are what the router learns/);
+    const current = (await api('GET', '/registry/agents/oxygen_agent')).body.capabilities;
+    expect(JSON.parse(await editor.inputValue())).toEqual(current);
+    await editor.fill('{"examples": "not a list"}');
+    await page.getByText('Capabilities: "examples" must be a list of sample queries').first().waitFor(WAIT);
+    await page.getByRole('button', { name: 'Run replay' }).click();
+    await refusal.getByText(/Capabilities: "examples" must be a list/).waitFor(WAIT);
+    const capabilities = { examples: ['when is payday', 'show me my payslip for last month'] };
+    await editor.fill(JSON.stringify(capabilities));
+    await page.getByRole('button', { name: 'Run replay' }).click();
+    await page.getByRole('heading', { name: 'Result of new capabilities for oxygen_agent' }).waitFor(WAIT);
+    await expectRendered(await replay({ update: { name: 'oxygen_agent', capabilities } }));
+
+    // Deleting an agent picked from the list, with a limit.
+    await page.getByLabel('Delete an agent').check();
+    await page.getByLabel('Agent to delete').selectOption('tickets_agent');
+    await page.getByLabel(/^Limit/).fill('2');
+    await page.getByRole('button', { name: 'Run replay' }).click();
+    await page.getByRole('heading', { name: 'Result of deleting tickets_agent' }).waitFor(WAIT);
+    const deleted = (
+      await api('POST', '/registry/route/replay', { change: { delete: 'tickets_agent' }, limit: 2 })
+    ).body;
+    expect(deleted.replayed).toBe(2);
+    await expectRendered(deleted);
+    expect((await api('GET', '/registry/agents/tickets_agent')).status).toBe(200);
+  });
+
+  it('asks for the admin token when the service needs one for a replay, and replays once it is given', async () => {
+    const ADMIN_TOKEN = 'ui-test-admin-token-0123456789';
+    const guarded = await launchService({ REGISTRY_ADMIN_TOKEN: ADMIN_TOKEN }, undefined, { uiDir });
+    try {
+      await page.goto(`${guarded.url}/ui#/replay`);
+      await page.getByRole('heading', { name: 'What-if replay' }).waitFor(WAIT);
+      // The registration it starts from is valid as it stands: only the token is missing.
+      await page.getByRole('button', { name: 'Run replay' }).click();
+      const refusal = page.getByRole('alert').filter({ hasText: 'Replay failed:' });
+      await refusal.getByText(/401 unauthorized/).waitFor(WAIT);
+      await refusal
+        .getByText('A replay needs the admin token (REGISTRY_ADMIN_TOKEN): set it under Tokens.')
+        .waitFor(WAIT);
+      await page.locator('summary', { hasText: 'Tokens' }).click();
+      await page.getByLabel('Admin token').fill(ADMIN_TOKEN);
+      await page.getByRole('button', { name: 'Save tokens' }).click();
+      await page.locator('summary', { hasText: 'Tokens' }).click();
+      await page.getByRole('button', { name: 'Run replay' }).click();
+      await page.getByRole('heading', { name: 'Result of registering payroll_agent' }).waitFor(WAIT);
+      // A new service has logged nothing yet: nothing to replay, nothing would change.
+      expect(await page.locator('[data-replayed]').innerText()).toBe('0');
+      await page.getByText('Nothing would change for the replayed decisions.').waitFor(WAIT);
+      expect(await refusal.count()).toBe(0);
+    } finally {
+      await guarded.stop();
+    }
+  });
+
   it('works from the keyboard: Tab reaches the views, Enter opens one and focus moves to its heading', async () => {
     // A fresh load: focus starts at the top of the page.
     await page.goto('about:blank');
@@ -381,7 +529,7 @@ describe.skipIf(!available && process.env.CI !== 'true')('admin web UI in Chromi
   it('lays out without horizontal scrolling at 800 px as at 1280 px', async () => {
     for (const width of [1280, 800]) {
       await page.setViewportSize({ width, height: 900 });
-      for (const view of ['agents', 'sessions', 'route']) {
+      for (const view of ['agents', 'sessions', 'route', 'replay']) {
         await page.goto(`${service.url}/ui#/${view}`);
         await page.locator('main h1').waitFor(WAIT);
         if (view === 'agents') await page.locator('tr[data-agent="tickets_agent"]').waitFor(WAIT);

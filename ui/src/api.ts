@@ -4,11 +4,12 @@
  * Types come from the service's schemas (type-only imports, erased by the build).
  */
 import type { RouteResult } from '../../src/api/services.js';
+import type { ReplayRequest, ReplayResult } from '../../src/insight/route-replay.js';
 import type { AgentView } from '../../src/registry/agent-record.js';
 import type { Session, SessionList, SessionStatus } from '../../src/sessions/session-record.js';
 import type { Tokens } from './tokens.js';
 
-export type { AgentView, RouteResult, Session, SessionList, SessionStatus };
+export type { AgentView, ReplayRequest, ReplayResult, RouteResult, Session, SessionList, SessionStatus };
 
 export interface RegistryChange {
   revision: number;
@@ -40,7 +41,9 @@ export class ApiError extends Error {
   }
 }
 
-/** Which token a call needs: mutating registry calls the admin token, `/sessions` the API token. */
+/**
+ * Which token a call needs: mutating registry calls and replays the admin token, `/sessions` the API token.
+ */
 type TokenKind = 'admin' | 'api' | 'read';
 
 interface CallOptions {
@@ -141,6 +144,11 @@ export class ApiClient {
       body: { query, top_k: topK, ...(sessionId !== undefined && { session_id: sessionId }) },
       token: 'read',
     });
+  }
+
+  /** What-if replay: the logged queries routed with and without `change` (applied in memory, never saved). */
+  replay(request: ReplayRequest): Promise<ReplayResult> {
+    return this.call('POST', '/registry/route/replay', { body: request, token: 'admin' });
   }
 
   listSessions(filter: {

@@ -20,13 +20,22 @@ export function errorText(error: unknown): string {
       : String(error);
 }
 
-/** A failure, shown until the next attempt; announced to screen readers. */
-export function ErrorMessage({ error, prefix }: { error: string | undefined; prefix?: string }) {
+/** A failure, shown until the next attempt; announced to screen readers. `hint` says what to do about it. */
+export function ErrorMessage({
+  error,
+  prefix,
+  hint,
+}: {
+  error: string | undefined;
+  prefix?: string;
+  hint?: string | undefined;
+}) {
   if (error === undefined) return null;
   return (
     <p class="error" role="alert">
       {prefix !== undefined && <strong>{prefix} </strong>}
       {error}
+      {hint !== undefined && <span class="error-hint">{hint}</span>}
     </p>
   );
 }

@@ -1,24 +1,31 @@
 /**
- * The admin web UI: agents, sessions and a routing playground over the service's public API.
- * Views are chosen by the URL's hash (#/agents, #/sessions, #/sessions/<id>, #/route), so the service
+ * The admin web UI: agents, sessions, a routing playground and what-if replay over the service's public API.
+ * Views are chosen by the URL's hash (#/agents, #/sessions, #/sessions/<id>, #/route, #/replay), so the service
  * serves one page and the browser's back button works.
  */
 import { render } from 'preact';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { AgentsView } from './agents.js';
 import { ApiClient } from './api.js';
+import { ReplayView } from './replay.js';
 import { RoutingView } from './routing.js';
 import { SessionDetail, SessionsView } from './sessions.js';
 import { loadTokens, saveTokens, type Tokens } from './tokens.js';
 import './styles.css';
 
-type View = { name: 'agents' } | { name: 'sessions' } | { name: 'session'; id: string } | { name: 'route' };
+type View =
+  | { name: 'agents' }
+  | { name: 'sessions' }
+  | { name: 'session'; id: string }
+  | { name: 'route' }
+  | { name: 'replay' };
 
 function parseHash(hash: string): View {
   const [, first, second] = hash.replace(/^#/, '').split('/');
   if (first === 'sessions' && second) return { name: 'session', id: decodeURIComponent(second) };
   if (first === 'sessions') return { name: 'sessions' };
   if (first === 'route') return { name: 'route' };
+  if (first === 'replay') return { name: 'replay' };
   return { name: 'agents' };
 }
 
@@ -55,7 +62,7 @@ function TokenPanel({ tokens, onChange }: { tokens: Tokens; onChange: (tokens: T
         <p class="hint">
           Only needed when the service is started with them. Kept in this tab only (sessionStorage).
         </p>
-        {field('admin', 'Admin token', 'REGISTRY_ADMIN_TOKEN: register, change and delete agents')}
+        {field('admin', 'Admin token', 'REGISTRY_ADMIN_TOKEN: register, change and delete agents; replays')}
         {field('api', 'Sessions token', 'REGISTRY_API_TOKEN: the sessions pages')}
         {field(
           'read',
@@ -113,6 +120,7 @@ function App() {
           {tab('#/agents', 'Agents', view.name === 'agents')}
           {tab('#/sessions', 'Sessions', view.name === 'sessions' || view.name === 'session')}
           {tab('#/route', 'Routing playground', view.name === 'route')}
+          {tab('#/replay', 'What-if replay', view.name === 'replay')}
         </nav>
         <TokenPanel tokens={tokens} onChange={changeTokens} />
       </header>
@@ -123,6 +131,7 @@ function App() {
           <SessionDetail api={api} id={view.id} headingRef={focusHeading} tokens={tokens} key={view.id} />
         )}
         {view.name === 'route' && <RoutingView api={api} headingRef={focusHeading} tokens={tokens} />}
+        {view.name === 'replay' && <ReplayView api={api} headingRef={focusHeading} tokens={tokens} />}
       </main>
     </>
   );
