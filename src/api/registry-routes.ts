@@ -162,11 +162,35 @@ export const registryRoutes: FastifyPluginAsyncTypebox<RegistryRoutesOptions> = 
       schema: {
         tags: TAG,
         summary: 'Get one agent',
+        description:
+          'The agent, with its last capability probe. The response carries a weak ETag of what the view says ' +
+          '(all of it but `probe.checked_at`); send it back in If-None-Match to get 304 Not Modified while the ' +
+          'agent, its status and its probe findings are the same.',
         params: AgentNameParamsSchema,
-        response: { 200: AgentResponseSchema, ...errorResponses(400, 404) },
+        response: {
+          200: AgentResponseSchema,
+          304: { type: 'null', description: 'Not modified' },
+          ...errorResponses(400, 404),
+        },
       },
     },
-    async (request) => view(registry.require(request.params.agent_name)),
+    async (request, reply) => {
+      const agent = view(registry.require(request.params.agent_name));
+      // A digest of the content, not a version: the status (did the factory load here?) and the probe change
+      // without one. Leaving checked_at out keeps it equal on replicas whose probes found the same; weak, as
+      // bodies under one ETag may differ in checked_at.
+      const probe = 'probe' in agent && agent.probe !== null ? { ...agent.probe, checked_at: '' } : null;
+      const digest = createHash('sha256')
+        .update(JSON.stringify({ ...agent, probe }))
+        .digest('base64url')
+        .slice(0, 27);
+      const etag = `W/"${digest}"`;
+      void reply.header('etag', etag).header('cache-control', 'no-cache');
+      if (matchesEtag(request.headers['if-none-match'], etag)) {
+        return reply.code(304).send(undefined as never);
+      }
+      return agent;
+    },
   );
 
   app.post(

@@ -1,12 +1,14 @@
 /**
- * The agent list's ETag follows what the capability probes found, not only the store revision: a probe
- * result that changes after the revision did (probes run a moment after a change) answers 200 with the new
- * probe to the old ETag, and a probe run that finds the same (only `checked_at` moves) still answers 304.
- * The probes are run by hand (a long debounce keeps them from running on their own).
+ * The agent list's and the single agent's ETags follow what the capability probes found, not only the store:
+ * a probe result that changes after the revision did (probes run a moment after a change) answers 200 with
+ * the new probe to the old ETag, and a probe run that finds the same (only `checked_at` moves) still answers
+ * 304. The probes are run by hand (a long debounce keeps them from running on their own).
  */
 import { describe, expect, it } from 'vitest';
 import { DEMO_AGENTS } from '../../jarvis_agent/mcp_agents/demo-agents.js';
-import { type RunningService, startService } from '../support/service.js';
+import { createApp } from '../../src/api/app.js';
+import { silentLogger } from '../../src/logger.js';
+import { call, type RunningService, startService } from '../support/service.js';
 
 const TICKETS_EXAMPLES = [...DEMO_AGENTS.find((a) => a.agent_type === 'tickets')!.capabilities.examples];
 const HOUR = 3_600_000;
@@ -78,6 +80,35 @@ describe('GET /registry/agents ETag and capability probes', () => {
     expect((await list(service, reprobed.headers.get('etag')!)).status).toBe(304);
   });
 
+  it('single agent: changes with its probe findings and its record, not with checked_at', async () => {
+    const service = await startService({}, undefined, { probeDebounceMs: HOUR });
+    const get = (etag?: string) =>
+      service.call('GET', '/registry/agents/tickets_agent', {
+        ...(etag !== undefined && { headers: { 'if-none-match': etag } }),
+      });
+    const unprobed = await get();
+    expect(unprobed.body.probe).toBeNull();
+    const first = unprobed.headers.get('etag')!;
+    expect(first).toMatch(/^W\/"[A-Za-z0-9_-]{27}"$/);
+    expect((await get(first)).status).toBe(304);
+
+    await service.service.probes.runNow();
+    const probed = await get(first);
+    expect(probed.status).toBe(200);
+    expect(probed.body.probe.routed_here).toBe(TICKETS_EXAMPLES.length);
+    const etag = probed.headers.get('etag')!;
+    await service.service.probes.runNow();
+    expect((await get(etag)).status).toBe(304);
+
+    // Another agent's change leaves this one's ETag; its own change does not.
+    await service.call('PATCH', '/registry/agents/oxygen_agent/status', { body: { enabled: false } });
+    expect((await get(etag)).status).toBe(304);
+    await service.call('PATCH', '/registry/agents/tickets_agent/status', { body: { enabled: false } });
+    const disabled = await get(etag);
+    expect(disabled.status).toBe(200);
+    expect(disabled.body.enabled).toBe(false);
+  });
+
   it('has the same probe part on two services whose agents and probe findings are the same', async () => {
     const [a, b] = [
       await startService({}, undefined, { probeDebounceMs: HOUR }),
@@ -91,5 +122,33 @@ describe('GET /registry/agents ETag and capability probes', () => {
     const probePart = (etag: string | null) => etag?.split('.')[1];
     expect(probePart(listA.headers.get('etag'))).toBe(probePart(listB.headers.get('etag')));
     expect(a.service.probes.digest).toBe(b.service.probes.digest);
+  });
+
+  it('is the revision alone for the list in an app without probes; the single agent still has one', async () => {
+    const { service } = await startService({}, undefined, { probeDebounceMs: HOUR });
+    const app = await createApp({
+      registry: service.registry,
+      sessions: service.sessions,
+      logger: silentLogger(),
+      router: service.router,
+    });
+    const url = await app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const first = await call(url, 'GET', '/registry/agents');
+      expect(first.headers.get('etag')).toBe(`W/"${service.registry.revision}"`);
+      expect(first.body.agents[0]).not.toHaveProperty('probe');
+      const again = await call(url, 'GET', '/registry/agents', {
+        headers: { 'if-none-match': first.headers.get('etag')! },
+      });
+      expect(again.status).toBe(304);
+      const one = await call(url, 'GET', '/registry/agents/tickets_agent');
+      expect(one.body).not.toHaveProperty('probe');
+      const same = await call(url, 'GET', '/registry/agents/tickets_agent', {
+        headers: { 'if-none-match': one.headers.get('etag')! },
+      });
+      expect(same.status).toBe(304);
+    } finally {
+      await app.close();
+    }
   });
 });
