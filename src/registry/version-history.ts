@@ -141,8 +141,7 @@ export class VersionHistory {
     if (rows.length === 0) return;
     this.write(rows);
     this.writer.exec('COMMIT');
-    const fd = openWal(this.walPath, openSync);
-    if (fd === undefined) return;
+    const fd = openSync(this.walPath, 'r');
     try {
       fsyncSync(fd);
     } finally {
@@ -166,14 +165,8 @@ export class VersionHistory {
 
   /** fsync the WAL in the thread pool: what `synchronous = FULL` does inside COMMIT. */
   private async syncWal(): Promise<void> {
-    let handle: Awaited<ReturnType<typeof open>>;
-    try {
-      handle = await open(this.walPath, 'r');
-    } catch (error) {
-      // No WAL (a checkpoint truncated it): the database file, synced by the checkpoint, holds the commit.
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw error;
-    }
+    // The WAL exists while a connection is open (a checkpoint resets it, never deletes it).
+    const handle = await open(this.walPath, 'r');
     try {
       await handle.sync();
     } finally {
@@ -205,15 +198,5 @@ export class VersionHistory {
   close(): void {
     this.reader.close();
     this.writer.close();
-  }
-}
-
-/** The WAL's descriptor, or undefined when there is none. */
-function openWal(walPath: string, openFile: (file: string, flags: string) => number): number | undefined {
-  try {
-    return openFile(walPath, 'r');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
   }
 }
