@@ -23,12 +23,8 @@ export interface DurableFs {
 }
 
 export interface DurableFileHandle {
-  write(
-    buffer: Uint8Array,
-    offset: number,
-    length: number,
-    position: number | null,
-  ): Promise<{ bytesWritten: number }>;
+  /** Vectored write at the current position (`writev(2)`): as many bytes as the kernel took, maybe fewer. */
+  writev(buffers: Uint8Array[], position: null): Promise<{ bytesWritten: number }>;
   sync(): Promise<void>;
   close(): Promise<void>;
 }
@@ -51,16 +47,33 @@ export function isTempFileOf(fileName: string, targetName: string): boolean {
   return fileName.startsWith(`.${targetName}${TEMP_MARKER}`);
 }
 
-/** Write every byte: `write(2)` may write less than asked (a full disk reports ENOSPC only on the next call). */
-export async function writeAll(handle: DurableFileHandle, data: Uint8Array): Promise<void> {
-  let offset = 0;
-  while (offset < data.length) {
-    const { bytesWritten } = await handle.write(data, offset, data.length - offset, null);
+/** File contents: one buffer, or parts written in order (no copy into one buffer first). */
+export type FileBytes = Uint8Array | readonly Uint8Array[];
+
+/**
+ * Write every byte: `writev(2)` may write less than asked (a full disk reports ENOSPC only on the next call),
+ * so what is left is written again until nothing is. Parts go to the kernel as they are: a registry of
+ * thousands of cached entries is never concatenated into one buffer (that copy cost more than the write).
+ */
+export async function writeAll(handle: DurableFileHandle, data: FileBytes): Promise<void> {
+  let left = (data instanceof Uint8Array ? [data] : [...data]).filter((part) => part.length > 0);
+  while (left.length > 0) {
+    const { bytesWritten } = await handle.writev(left, null);
     if (bytesWritten <= 0) {
       throw Object.assign(new Error('write made no progress (0 bytes written)'), { code: 'EIO' });
     }
-    offset += bytesWritten;
+    left = dropWritten(left, bytesWritten);
   }
+}
+
+/** The parts still to write once the first `written` bytes of `parts` are on their way. */
+function dropWritten(parts: Uint8Array[], written: number): Uint8Array[] {
+  let skip = written;
+  let i = 0;
+  while (i < parts.length && skip >= parts[i]!.length) skip -= parts[i++]!.length;
+  const rest = parts.slice(i);
+  if (skip > 0 && rest.length > 0) rest[0] = rest[0]!.subarray(skip);
+  return rest;
 }
 
 /** fsync a directory so renames and links in it survive power loss. */
@@ -77,7 +90,7 @@ export async function syncDirectory(fs: DurableFs, dir: string): Promise<void> {
 }
 
 /** Write `data` to a new temp file beside `target` and fsync it; returns the temp path. */
-export async function writeTempFile(fs: DurableFs, target: string, data: Uint8Array): Promise<string> {
+export async function writeTempFile(fs: DurableFs, target: string, data: FileBytes): Promise<string> {
   const temp = tempPathFor(target);
   const handle = await fs.open(temp, 'wx', 0o644);
   try {
@@ -130,7 +143,7 @@ export interface ReplaceOptions {
 export async function replaceFileDurably(
   fs: DurableFs,
   target: string,
-  data: Uint8Array,
+  data: FileBytes,
   options: ReplaceOptions = {},
 ): Promise<void> {
   const dir = path.dirname(target);

@@ -51,7 +51,12 @@ import {
   type StoredAgent,
   versionConflict,
 } from './registry-store.js';
-import { type LatestVersion, VersionHistory, type VersionRow } from './version-history.js';
+import {
+  type LatestVersion,
+  type PendingVersions,
+  VersionHistory,
+  type VersionRow,
+} from './version-history.js';
 
 export const REGISTRY_FILE = 'registry_config.json';
 export const BACKUP_SUFFIX = '.backup';
@@ -461,7 +466,7 @@ export class FileStore implements RegistryStore {
 
     const at = this.now().toISOString();
     const names = mergeNames(this.names, overlay);
-    let versions: { commit(): void; rollback(): void } | undefined;
+    let versions: PendingVersions | undefined;
     try {
       // The versions' transaction spans the file replace: committed only once the file holds the changes.
       versions = this.versionHistory!.begin(
@@ -495,7 +500,7 @@ export class FileStore implements RegistryStore {
       return;
     }
     try {
-      versions.commit();
+      await versions.commit();
     } catch (error) {
       // The file holds the changes, so they are made: the next load records their versions as recovered.
       this.logger.error({ err: error }, 'could not commit the version history; the next start recovers it');
@@ -550,12 +555,15 @@ export class FileStore implements RegistryStore {
     return { pending, type: 'updated', next: { record, version }, version, record, kept: record };
   }
 
-  /** Exactly `JSON.stringify(document, null, 2)` plus a newline, built from cached per-entry bytes. */
+  /**
+   * Exactly `JSON.stringify(document, null, 2)` plus a newline, as parts to write in order: cached
+   * per-entry bytes, never copied into one buffer.
+   */
   private serialize(
     names: readonly string[],
     recordOf: (name: string) => StoredAgent | null | undefined,
     lastUpdated: string,
-  ): Buffer {
+  ): Buffer[] {
     const parts: Buffer[] = [
       Buffer.from(
         `{\n  "version": ${JSON.stringify(REGISTRY_FORMAT_VERSION)},\n  "last_updated": ${JSON.stringify(lastUpdated)},\n  "agents": {`,
@@ -569,7 +577,7 @@ export class FileStore implements RegistryStore {
       parts.push(entry.bytes);
     }
     parts.push(parts.length > 1 ? CLOSE_AGENTS : CLOSE_EMPTY_AGENTS);
-    return Buffer.concat(parts);
+    return parts;
   }
 
   /** Serialize a record once and freeze it, so its cached bytes can never go stale. */

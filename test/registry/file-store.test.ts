@@ -684,19 +684,34 @@ describe('durable-file primitives', () => {
   it('keeps writing after a short write, and fails on a write that makes no progress', async () => {
     const { writeAll } = await import('../../src/registry/durable-file.js');
     const written: number[] = [];
+    const out: string[] = [];
+    // The kernel takes at most 3 bytes per call, so writes end inside parts and on their boundaries.
     const shortWriter = {
-      write: async (_b: Uint8Array, _o: number, length: number) => {
-        const n = Math.min(3, length);
-        written.push(n);
-        return { bytesWritten: n };
+      writev: async (buffers: Uint8Array[]) => {
+        const bytes = Buffer.concat(buffers).subarray(0, 3);
+        written.push(bytes.length);
+        out.push(bytes.toString());
+        return { bytesWritten: bytes.length };
       },
       sync: async () => {},
       close: async () => {},
     };
     await writeAll(shortWriter, Buffer.from('0123456789'));
     expect(written).toEqual([3, 3, 3, 1]);
-    const stuck = { ...shortWriter, write: async () => ({ bytesWritten: 0 }) };
+    expect(out.join('')).toBe('0123456789');
+    out.length = 0;
+    written.length = 0;
+    await writeAll(
+      shortWriter,
+      ['ab', '', 'cdef', 'g', 'hi'].map((part) => Buffer.from(part)),
+    );
+    expect(out.join('')).toBe('abcdefghi');
+    expect(written).toEqual([3, 3, 3]);
+    const stuck = { ...shortWriter, writev: async () => ({ bytesWritten: 0 }) };
     await expect(writeAll(stuck, Buffer.from('x'))).rejects.toMatchObject({ code: 'EIO' });
+    await expect(writeAll(stuck, [Buffer.from('x'), Buffer.from('y')])).rejects.toMatchObject({
+      code: 'EIO',
+    });
   });
 
   it('treats a directory fsync the filesystem does not support (EINVAL) as done, and reports other errors', async () => {

@@ -54,9 +54,9 @@ export class FaultyFs implements DurableFs {
     this.check('open', file);
     const handle = await realFs.open(file, flags, mode);
     return {
-      write: async (buffer, offset, length, position) => {
+      writev: async (buffers, position) => {
         this.check('write', file);
-        return handle.write(buffer, offset, length, position);
+        return handle.writev(buffers, position);
       },
       sync: async () => {
         this.check('sync', file);
