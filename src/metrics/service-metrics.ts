@@ -129,7 +129,7 @@ export class ServiceMetrics {
     });
     new Gauge({
       name: `${METRIC_PREFIX}registry_revision`,
-      help: 'The registry revision: grows by one with every change (the ETag of the agent list)',
+      help: 'The registry revision: grows by one with every change (the first part of the agent list ETag)',
       registers,
       collect() {
         this.set(registriesOf().reduce((max, view) => Math.max(max, view.revision), 0));
