@@ -79,7 +79,6 @@ export interface FileStoreOptions {
   versionsKept?: number;
 }
 
-const COMMA = Buffer.from(',');
 const CLOSE_AGENTS = Buffer.from('\n  }\n}\n');
 const CLOSE_EMPTY_AGENTS = Buffer.from('}\n}\n');
 
@@ -124,8 +123,9 @@ export class FileStore implements RegistryStore {
   /** Backups and restores run one at a time. */
   private readonly queue = new SerialQueue();
   /**
-   * Serialized entries (`"name": {record}`) of records already saved, by record identity: a save
-   * re-serializes only changed records and allocates nothing per unchanged one.
+   * Serialized entries (`,"name": {record}`: the comma that separates it from the entry before it first) of
+   * records already saved, by record identity: a save re-serializes only changed records, allocates nothing
+   * per unchanged one, and hands the kernel one part per agent.
    */
   private readonly entryBytes = new WeakMap<AgentRecord, { name: string; bytes: Buffer }>();
 
@@ -573,8 +573,8 @@ export class FileStore implements RegistryStore {
       const record = recordOf(name)!.record;
       let entry = this.entryBytes.get(record);
       if (entry === undefined || entry.name !== name) entry = this.remember(record);
-      if (parts.length > 1) parts.push(COMMA);
-      parts.push(entry.bytes);
+      // The first entry has no entry before it: its bytes without the comma (a view, not a copy).
+      parts.push(parts.length > 1 ? entry.bytes : entry.bytes.subarray(1));
     }
     parts.push(parts.length > 1 ? CLOSE_AGENTS : CLOSE_EMPTY_AGENTS);
     return parts;
@@ -584,7 +584,7 @@ export class FileStore implements RegistryStore {
   private remember(record: AgentRecord): { name: string; bytes: Buffer } {
     // Indentation in JSON.stringify is a prefix per line; string values cannot hold a raw newline.
     const json = JSON.stringify(record, null, 2).replaceAll('\n', '\n    ');
-    const entry = { name: record.name, bytes: Buffer.from(`\n    ${JSON.stringify(record.name)}: ${json}`) };
+    const entry = { name: record.name, bytes: Buffer.from(`,\n    ${JSON.stringify(record.name)}: ${json}`) };
     deepFreeze(record);
     this.entryBytes.set(record, entry);
     return entry;
