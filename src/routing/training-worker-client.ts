@@ -307,6 +307,8 @@ export class ShadowWorker {
       const trained = new Promise<void>((resolve, reject) => {
         shadow.trained = { resolve, reject };
       });
+      // It may fail before it is awaited (while the agents are still being sent).
+      trained.catch(() => {});
       for (let i = 0; i < agents.length; i += SHADOW_AGENTS) {
         shadow.post({ type: 'agents', agents: agents.slice(i, i + SHADOW_AGENTS) });
         // Structured cloning of the agents runs on this thread: a turn of the event loop between batches.
