@@ -95,7 +95,7 @@ export class AgentIndex {
   /** The agents' names, sorted: the order every build takes them in. */
   private readonly sortedNames: string[] = [];
   /** Entries not in the built model as they are now (added or changed since, or none built yet). */
-  private readonly pending = new PendingIndex();
+  private pending = new PendingIndex();
   /** Increases with every change of the registry. */
   private version = 0;
   /** The registry version the model in use covers. */
@@ -363,7 +363,8 @@ export class AgentIndex {
     this.builtVersion = version;
     this.builds++;
     this.lastBuildMs = performance.now() - startedAt;
-    this.pending.clear();
+    // A new index rather than clearing the old one: its postings are freed by the collector, not here.
+    this.pending = new PendingIndex();
     const { model, versions } = built;
     for (const [name, entry] of this.entries) {
       const cls = model.indexOf(name);

@@ -65,23 +65,24 @@ export function packAgents(items: readonly BuildItem[]): { agents: PackedAgents;
     wordStart: new Int32Array(documents + 1),
     words: new Int32Array(words),
   };
+  const { agentStart, idStart, ids, counts, wordStart } = agents;
+  const packedWords = agents.words;
   let d = 0;
-  items.forEach((item, a) => {
-    for (const terms of item.terms) {
-      const at = agents.idStart[d]!;
-      agents.ids.set(terms.ids, at);
-      agents.counts.set(terms.counts, at);
-      agents.idStart[d + 1] = at + terms.ids.length;
-      agents.words.set(terms.contentWords, agents.wordStart[d]!);
-      agents.wordStart[d + 1] = agents.wordStart[d]! + terms.contentWords.length;
+  for (let a = 0; a < items.length; a++) {
+    for (const terms of items[a]!.terms) {
+      const at = idStart[d]!;
+      ids.set(terms.ids, at);
+      counts.set(terms.counts, at);
+      idStart[d + 1] = at + terms.ids.length;
+      packedWords.set(terms.contentWords, wordStart[d]!);
+      wordStart[d + 1] = wordStart[d]! + terms.contentWords.length;
       d++;
     }
-    agents.agentStart[a + 1] = d;
-  });
-  const { versions, agentStart, idStart, ids, counts, wordStart } = agents;
+    agentStart[a + 1] = d;
+  }
   return {
     agents,
-    transfer: buffersOf([versions, agentStart, idStart, ids, counts, wordStart, agents.words]),
+    transfer: buffersOf([agents.versions, agentStart, idStart, ids, counts, wordStart, packedWords]),
   };
 }
 
