@@ -13,7 +13,12 @@ import { DEFAULT_SETTINGS } from '../../src/routing/index-settings.js';
 import { buildModel, builtFromTransfer, builtToTransfer } from '../../src/routing/model-build.js';
 import { FeatureRows } from '../../src/routing/routing-model.js';
 import { ShadowWorker, spawnWorker, workerEntry } from '../../src/routing/training-worker-client.js';
-import { packAgents, unpackAgents } from '../../src/routing/training-worker-host.js';
+import {
+  type FromTrainingWorker,
+  packAgents,
+  TrainingHost,
+  unpackAgents,
+} from '../../src/routing/training-worker-host.js';
 import { DEMO_AGENTS, demoAgent, FINOPS, TICKETS } from './demo-agents.js';
 import { inThreadSpawn } from './in-thread-worker.js';
 
@@ -230,6 +235,31 @@ describe('what crosses between threads', () => {
     expect(received.calibration.inScope(evidence)).toBe(built.calibration.inScope(evidence));
     expect(calibrationFromTransfer(calibrationToTransfer(UNFITTED))).toBe(UNFITTED);
     expect(calibrationToTransfer(fitCalibration([]))).toBeNull();
+  });
+
+  it('answers a build that throws with a failure, and keeps serving', () => {
+    const answers: FromTrainingWorker[] = [];
+    const host = new TrainingHost(DEFAULT_SETTINGS, (message) => answers.push(message));
+    const { agents } = packAgents([{ name: 'a', version: 1, terms: [textFeatures('hello there')] }]);
+    host.handle({ type: 'changes', agents, removed: [] });
+    const mirror = (host as unknown as { agents: Map<string, unknown> }).agents;
+    for (const thrown of [new Error('broken documents'), 'not an Error']) {
+      mirror.set('b', {
+        name: 'b',
+        version: 2,
+        get terms(): never {
+          throw thrown;
+        },
+      });
+      host.handle({ type: 'build', version: 2 });
+    }
+    expect(answers).toMatchObject([
+      { type: 'failed', version: 2, message: expect.stringContaining('broken documents') },
+      { type: 'failed', version: 2, message: 'not an Error' },
+    ]);
+    host.handle({ type: 'changes', agents: packAgents([]).agents, removed: ['b'] });
+    host.handle({ type: 'build', version: 3 });
+    expect(answers.at(-1)).toMatchObject({ type: 'built', version: 3 });
   });
 
   it('keeps feature rows in a growing hash table', () => {
