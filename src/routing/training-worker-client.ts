@@ -233,11 +233,11 @@ export class WorkerTrainer {
     if (message.type === 'built') {
       this.source.adopt(builtFromTransfer(message.built), message.version, inFlight?.startedAt ?? start);
       this.measure(start);
-      // Changes that arrived meanwhile are due now.
-      this.schedule();
     } else {
       this.options.onError(new Error(`router training failed in the worker: ${message.message}`));
     }
+    // Changes that arrived meanwhile are due now (after a failure too: they are the next change).
+    this.schedule();
     this.settle();
   }
 
@@ -248,6 +248,8 @@ export class WorkerTrainer {
     this.inFlight = undefined;
     void worker.terminate();
     this.options.onError(error);
+    // Changes that arrived since the lost build started retry now, on a new worker.
+    this.schedule();
     this.settle();
   }
 
