@@ -10,7 +10,9 @@ export default defineConfig({
     coverage: {
       provider: 'v8',
       include: ['src/**/*.ts', 'jarvis_agent/**/*.ts'],
-      exclude: ['src/cli.ts', 'jarvis_agent/service-cli.ts', '**/*.d.ts'],
+      // Entry points only: their logic lives in modules the tests cover (a worker thread's code is invisible
+      // to v8 coverage, so the training worker's entry is a few lines that call the covered host).
+      exclude: ['src/cli.ts', 'jarvis_agent/service-cli.ts', 'src/routing/training-worker.ts', '**/*.d.ts'],
       reporter: ['text-summary', 'text', 'json-summary'],
       thresholds: { lines: 90, branches: 90, functions: 90, statements: 90 },
     },

@@ -32,7 +32,6 @@ import {
   REGISTRY_FORMAT_VERSION,
   type RegistryDocument,
 } from './registry/agent-record.js';
-import type { RegisteredAgent } from './registry/agent-registry.js';
 import { AgentRegistry } from './registry/agent-registry.js';
 import { DataDirLock } from './registry/data-dir-lock.js';
 import { FileStore } from './registry/file-store.js';

@@ -411,7 +411,8 @@ export const HealthResponseSchema = Type.Object(
           ),
         ),
         revision: Type.Integer({
-          description: 'The store revision this replica has applied (the first part of the ETag of the agent list).',
+          description:
+            'The store revision this replica has applied (the first part of the ETag of the agent list).',
         }),
         loaded_from: Type.Union(
           [Type.Literal('file'), Type.Literal('backup'), Type.Literal('empty'), Type.Literal('database')],

@@ -1,11 +1,17 @@
 /**
  * @module insight/route-replay
  * What-if replay: the logged queries routed against the current registry and against the registry with one
- * change applied in memory (never saved), and what moved. The "after" side is a shadow router (every agent
- * upserted, the change applied, `trainNow()`, `routeOffline`). The "before" side is the live router when it
- * has learned every change (a trained router answers by the registry's content alone, as a full build does),
- * else a shadow router cached per revision; its answers are cached per revision too, so a second replay at
- * the same revision routes each query once. Routing runs in short slices that yield to the event loop.
+ * change applied in memory (never saved), and what moved. The "after" side is a shadow router: every agent,
+ * the change applied, trained, then routing the queries. The "before" side is the live router when it has
+ * learned every change (a trained router answers by the registry's content alone, as a full build does),
+ * else a shadow router of the current registry cached per revision; its answers are cached per revision
+ * too, so a second replay at the same revision routes each query once.
+ *
+ * Shadow routers live in worker threads (`ShadowWorker`): their training and their routing never hold the
+ * event loop, and the "after" side runs in parallel with the "before" side. The event loop only sends the
+ * agents and queries in small batches and, when the live router answers "before", routes in slices of a few
+ * milliseconds with a turn of the event loop between them. `shadows: 'inline'` keeps everything on this
+ * thread (shadow routers from `newRouter`, trained with a blocking `trainNow`).
  */
 import { performance } from 'node:perf_hooks';
 import { AppError } from '../errors.js';
@@ -13,6 +19,8 @@ import type { AgentRecord, AgentRegistration } from '../registry/agent-record.js
 import type { RegisteredAgent } from '../registry/agent-registry.js';
 import type { RouteOptions, RouteResult } from '../routing/agent-router.js';
 import type { RoutableAgent } from '../routing/routable-agent.js';
+import { ShadowWorker, type SpawnWorker } from '../routing/training-worker-client.js';
+import type { ShadowChange, ShadowOptions } from '../routing/training-worker-shadow.js';
 import { MAX_DECISION_PAGE } from '../sessions/routing-decision.js';
 import type { SessionStore } from '../sessions/session-store.js';
 import { routableRecord, toRoutable } from './routable-entry.js';
@@ -76,7 +84,8 @@ export interface ReplayResult {
 /** The live router, when it may stand for the current registry. */
 export interface LiveRouter {
   routeOffline(query: string, options?: RouteOptions): RouteResult;
-  stats(): { trained: boolean };
+  /** Shadow routers in workers take the live router's threshold when it is configured. */
+  stats(): { trained: boolean; minConfidence?: number; minConfidenceSource?: string };
 }
 
 export interface RouteReplayOptions {
@@ -84,17 +93,27 @@ export interface RouteReplayOptions {
   /** The service's router, kept in step with the registry; used for "before" while it is trained. */
   live?: LiveRouter;
   decisions: Pick<SessionStore, 'listDecisions'>;
-  /** A new, empty router configured as the service's (threshold, no LLM stage). */
+  /** A new, empty router configured as the service's (threshold, no LLM stage), for `shadows: 'inline'`. */
   newRouter: () => ShadowRouter;
-  /** Longest stretch of routing between yields to the event loop (default 8 ms). */
+  /** Where shadow routers train and route: worker threads (default) or this thread. */
+  shadows?: 'worker' | 'inline';
+  /** How shadow workers are started (tests substitute an in-thread one). */
+  spawn?: SpawnWorker;
+  /** Longest stretch of routing on this thread between yields to the event loop (default 4 ms). */
   sliceMs?: number;
+}
+
+/** A router of one registry state, answering batches of queries with their selections. */
+interface Shadow {
+  route(queries: readonly string[]): Promise<string[][]>;
+  close(): void;
 }
 
 export const DEFAULT_REPLAY_LIMIT = 10_000;
 export const MAX_REPLAY_LIMIT = 100_000;
 
 export class RouteReplay {
-  private current: { revision: number; router: ShadowRouter } | undefined;
+  private current: { revision: number; shadow: Promise<Shadow> } | undefined;
   /** "Before" answers of the current revision, by query. */
   private answers: { revision: number; selected: Map<string, string[]> } = {
     revision: -1,
@@ -104,7 +123,7 @@ export class RouteReplay {
   private readonly sliceMs: number;
 
   constructor(private readonly options: RouteReplayOptions) {
-    this.sliceMs = options.sliceMs ?? 8;
+    this.sliceMs = options.sliceMs ?? 4;
   }
 
   /**
@@ -121,32 +140,24 @@ export class RouteReplay {
       if (!Number.isInteger(limit) || limit < 1 || limit > MAX_REPLAY_LIMIT) {
         throw new AppError('validation_error', `limit must be a whole number from 1 to ${MAX_REPLAY_LIMIT}`);
       }
-      const apply = await this.prepare(request.change);
+      const change = await this.prepare(request.change);
       const { queries, replayed, skipped } = await this.loggedQueries(request.since, limit);
       const revision = this.options.registry.revision;
       if (this.answers.revision !== revision) this.answers = { revision, selected: new Map() };
       const answers = this.answers.selected;
-      const live = this.options.live;
-      const router = live?.stats().trained ? live : undefined;
-      let before: Pick<ShadowRouter, 'routeOffline'> | undefined = router;
-      const beforeOf = (query: string) => {
-        let selected = answers.get(query);
-        if (selected === undefined) {
-          before ??= this.currentRouter();
-          selected = before.routeOffline(query).selected;
-          answers.set(query, selected);
-        }
-        return selected;
-      };
-      const after = this.build((shadow) => apply(shadow));
-      try {
-        const result = await this.compare(queries, beforeOf, after, replayed, skipped);
-        // Answers gathered while the registry changed under the replay are not kept for the new revision.
-        if (this.options.registry.revision !== revision) this.answers = { revision: -1, selected: new Map() };
-        return result;
-      } finally {
-        after.close?.();
-      }
+      const list = [...queries.keys()];
+      const missing = list.filter((query) => !answers.has(query));
+      const agents = this.options.registry.list().map(toRoutable);
+      // Both sides at once: the "after" shadow trains and routes in its worker while "before" is answered.
+      const after = this.routeAfter(agents, change, list);
+      const before = this.routeBefore(agents, missing).then((selected) => {
+        for (const [i, query] of missing.entries()) answers.set(query, selected[i]!);
+      });
+      const [now] = await Promise.all([after, before]);
+      const result = this.compare(queries, answers, now, replayed, skipped);
+      // Answers gathered while the registry changed under the replay are not kept for the new revision.
+      if (this.options.registry.revision !== revision) this.answers = { revision: -1, selected: new Map() };
+      return result;
     } finally {
       this.running = false;
     }
@@ -154,28 +165,28 @@ export class RouteReplay {
 
   /** Forget the cached router (the service is stopping). */
   close(): void {
-    this.current?.router.close?.();
+    void this.current?.shadow.then((shadow) => shadow.close(), ignore);
     this.current = undefined;
     this.answers = { revision: -1, selected: new Map() };
   }
 
-  /** Validate the change and return how to apply it to a router holding the current registry. */
-  private async prepare(change: ReplayChange): Promise<(router: ShadowRouter) => void> {
+  /** Validate the change and return it as a change of a router holding the current registry. */
+  private async prepare(change: ReplayChange): Promise<ShadowChange> {
     const { registry } = this.options;
     if ('register' in change) {
       const record = await registry.previewRegistration(change.register);
-      return (router) => router.upsert(routableRecord(record, true));
+      return { upsert: routableRecord(record, true) };
     }
     if ('update' in change) {
       const record = registry.previewCapabilities(change.update.name, change.update.capabilities);
       const available = registry.get(record.name)?.status === 'available';
-      return (router) => router.upsert(routableRecord(record, available));
+      return { upsert: routableRecord(record, available) };
     }
     const name = change.delete;
     if (registry.get(name) === undefined) {
       throw new AppError('agent_not_found', `Agent "${name}" not found`);
     }
-    return (router) => router.remove(name);
+    return { remove: name };
   }
 
   /** Distinct replayable queries of the newest `limit` decisions, with how often each was logged. */
@@ -208,43 +219,97 @@ export class RouteReplay {
     return { queries, replayed, skipped };
   }
 
-  /** The router of the registry as it is, rebuilt only when the revision moved. */
-  private currentRouter(): ShadowRouter {
+  private async routeAfter(
+    agents: readonly RoutableAgent[],
+    change: ShadowChange,
+    queries: readonly string[],
+  ): Promise<string[][]> {
+    const shadow = await this.open(agents, change);
+    try {
+      return await shadow.route(queries);
+    } finally {
+      shadow.close();
+    }
+  }
+
+  /** "Before" answers: the trained live router's, else those of the current registry's cached shadow. */
+  private async routeBefore(
+    agents: readonly RoutableAgent[],
+    queries: readonly string[],
+  ): Promise<string[][]> {
+    if (queries.length === 0) return [];
+    const { live } = this.options;
+    if (live?.stats().trained) return this.sliced(live).route(queries);
     const { revision } = this.options.registry;
     if (this.current?.revision !== revision) {
-      this.current?.router.close?.();
-      this.current = { revision, router: this.build() };
+      this.close();
+      const shadow = this.open(agents, null);
+      // A failed build is not cached: the next replay tries again.
+      shadow.catch(() => {
+        if (this.current?.shadow === shadow) this.current = undefined;
+      });
+      this.current = { revision, shadow };
     }
-    return this.current.router;
+    return (await this.current.shadow).route(queries);
   }
 
-  private build(change?: (router: ShadowRouter) => void): ShadowRouter {
+  /** A trained shadow router of `agents` with `change` applied. */
+  private async open(agents: readonly RoutableAgent[], change: ShadowChange | null): Promise<Shadow> {
+    if (this.options.shadows !== 'inline') {
+      return ShadowWorker.open(agents, change, this.shadowOptions(), this.options.spawn);
+    }
     const router = this.options.newRouter();
-    for (const entry of this.options.registry.list()) router.upsert(toRoutable(entry));
-    change?.(router);
+    for (const agent of agents) router.upsert(agent);
+    if (change !== null) {
+      if ('upsert' in change) router.upsert(change.upsert);
+      else router.remove(change.remove);
+    }
     router.trainNow();
-    return router;
+    return { ...this.sliced(router), close: () => router.close?.() };
   }
 
-  private async compare(
+  /** Shadow routers decide as the live one does offline: its configured threshold, if any. */
+  private shadowOptions(): ShadowOptions {
+    const stats = this.options.live?.stats();
+    return stats?.minConfidenceSource === 'configured' && stats.minConfidence !== undefined
+      ? { minConfidence: stats.minConfidence }
+      : {};
+  }
+
+  /** Routing on this thread, in slices with a turn of the event loop between them. */
+  private sliced(router: Pick<ShadowRouter, 'routeOffline'>): Shadow {
+    return {
+      route: async (queries) => {
+        const selected: string[][] = [];
+        let sliceStart = performance.now();
+        for (const query of queries) {
+          if (performance.now() - sliceStart >= this.sliceMs) {
+            await new Promise<void>((resolve) => setImmediate(resolve));
+            sliceStart = performance.now();
+          }
+          selected.push(router.routeOffline(query).selected);
+        }
+        return selected;
+      },
+      close: () => {},
+    };
+  }
+
+  private compare(
     queries: Map<string, number>,
-    before: (query: string) => string[],
-    after: ShadowRouter,
+    before: Map<string, string[]>,
+    after: readonly string[][],
     replayed: number,
     skipped: number,
-  ): Promise<ReplayResult> {
+  ): ReplayResult {
     const changed: ReplayedQuery[] = [];
     const moved: Record<string, number> = {};
     let newlyNone = 0;
     let newlyRouted = 0;
-    let sliceStart = performance.now();
+    let i = 0;
     for (const [query, count] of queries) {
-      if (performance.now() - sliceStart >= this.sliceMs) {
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        sliceStart = performance.now();
-      }
-      const was = before(query);
-      const now = after.routeOffline(query).selected;
+      const was = before.get(query)!;
+      const now = after[i++]!;
       if (sameSelection(was, now)) continue;
       changed.push({ query, before: was, after: now, count });
       if (now.length === 0) newlyNone += count;
@@ -263,6 +328,8 @@ export class RouteReplay {
     };
   }
 }
+
+const ignore = () => {};
 
 function sameSelection(a: readonly string[], b: readonly string[]): boolean {
   if (a.length !== b.length) return false;

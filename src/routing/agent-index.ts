@@ -3,8 +3,10 @@
  * Stage 1 of routing: learns every registered agent from its documents and scores a query against all of
  * them with one model (see `ModelTrainer`). A change is visible at once: an agent added or changed since the
  * last build competes with an untrained scorer (the cosine to its documents' centroid) until the next build,
- * which always covers the whole registry, runs in the background in short slices and is swapped in whole with
- * its calibration: searching never trains, and the trained answers depend only on the registry's content.
+ * which always covers the whole registry and is swapped in whole with its calibration: searching never
+ * trains, and the trained answers depend only on the registry's content. Builds run in a worker thread
+ * (`WorkerTrainer`, the default), or on the event loop in short slices (`BackgroundTrainer`, `trainer:
+ * 'inline'`); `trainNow()` builds on the calling thread either way.
  */
 import { BackgroundTrainer, type TrainingJob } from './background-trainer.js';
 import { type Calibration, type Evidence, UNFITTED } from './calibration.js';
@@ -14,6 +16,7 @@ import { type BuildItem, type BuiltModel, ModelBuild } from './model-build.js';
 import { PendingIndex } from './pending-index.js';
 import { agentDocuments, agentExamples, type RoutableAgent } from './routable-agent.js';
 import type { SparseVector } from './sparse-vector.js';
+import { type SpawnWorker, WorkerTrainer } from './training-worker-client.js';
 
 /** One agent of the pool a query is scored against. */
 export interface IndexHit {
@@ -56,8 +59,20 @@ export interface TrainingStats {
   readonly builds: number;
   /** Wall time of the last full build, from its start to its adoption (slices and pauses included). */
   readonly lastBuildMs: number | null;
-  /** The longest training slice so far: the most a request waited behind training. */
+  /**
+   * The longest the event loop spent on training in one go so far (a training slice, or with the worker,
+   * packing one batch of documents or adopting a model): the most a request waited behind training.
+   */
   readonly longestSliceMs: number;
+}
+
+export interface AgentIndexOptions {
+  settings?: Partial<IndexSettings>;
+  onError?: (error: unknown) => void;
+  /** Where background builds run: a worker thread (default) or the event loop, in slices. */
+  trainer?: 'worker' | 'inline';
+  /** How the worker is started (tests substitute an in-thread one). */
+  spawn?: SpawnWorker;
 }
 
 interface Entry extends IndexedAgent {
@@ -75,28 +90,48 @@ export const POOL_SIZE = DEFAULT_SETTINGS.poolSize;
 export class AgentIndex {
   private readonly settings: IndexSettings;
   private built: BuiltModel | undefined;
-  private readonly trainer: BackgroundTrainer;
+  private readonly trainer: BackgroundTrainer | WorkerTrainer;
   private readonly entries = new Map<string, Entry>();
   /** The agents' names, sorted: the order every build takes them in. */
   private readonly sortedNames: string[] = [];
   /** Entries not in the built model as they are now (added or changed since, or none built yet). */
-  private readonly pending = new PendingIndex();
+  private pending = new PendingIndex();
+  /** Increases with every change of the registry. */
   private version = 0;
+  /** The registry version the model in use covers. */
+  private builtVersion = 0;
   /** The registry changed since the running or last build started. */
   private stale = false;
   private builds = 0;
   private lastBuildMs: number | null = null;
 
-  constructor(options: { settings?: Partial<IndexSettings>; onError?: (error: unknown) => void } = {}) {
+  constructor(options: AgentIndexOptions = {}) {
     this.settings = { ...DEFAULT_SETTINGS, ...options.settings };
-    this.trainer = new BackgroundTrainer(
-      { nextJob: () => this.nextJob() },
-      {
-        sliceMs: this.settings.sliceMs,
-        busyPauseMs: this.settings.busyPauseMs,
-        onError: options.onError ?? (() => {}),
-      },
-    );
+    const onError = options.onError ?? (() => {});
+    this.trainer =
+      options.trainer === 'inline'
+        ? new BackgroundTrainer(
+            { nextJob: () => (this.stale ? this.build() : undefined) },
+            { sliceMs: this.settings.sliceMs, busyPauseMs: this.settings.busyPauseMs, onError },
+          )
+        : new WorkerTrainer(
+            {
+              item: (name) => this.item(name),
+              names: () => this.sortedNames,
+              due: () => this.stale,
+              startBuild: () => {
+                if (!this.stale) return undefined;
+                this.stale = false;
+                return this.version;
+              },
+              adopt: (built, version, startedAt) => this.adopt(built, version, startedAt),
+            },
+            {
+              settings: this.settings,
+              onError,
+              ...(options.spawn !== undefined && { spawn: options.spawn }),
+            },
+          );
   }
 
   get size(): number {
@@ -114,7 +149,7 @@ export class AgentIndex {
 
   stats(): TrainingStats {
     return {
-      trained: !this.trainer.running && !this.stale,
+      trained: this.builtVersion === this.version,
       pendingAgents: this.pending.size,
       builds: this.builds,
       lastBuildMs: this.lastBuildMs,
@@ -124,12 +159,24 @@ export class AgentIndex {
 
   /** Resolves when every change so far is trained (or at once when nothing is pending). */
   whenTrained(): Promise<void> {
+    if (this.builtVersion === this.version) return Promise.resolve();
     return this.trainer.whenIdle();
   }
 
-  /** Trains every pending change now, blocking the caller: for scripts and tools, never the request path. */
+  /**
+   * Trains every pending change now on this thread, blocking the caller: for scripts and tools, never the
+   * request path. A build still running in the worker is then stale and is not adopted.
+   */
   trainNow(): void {
-    this.trainer.drain();
+    if (this.trainer instanceof BackgroundTrainer) {
+      this.trainer.drain();
+      return;
+    }
+    if (this.builtVersion === this.version) return;
+    this.stale = false;
+    const build = this.build();
+    while (!build.advance(Number.POSITIVE_INFINITY));
+    build.commit();
   }
 
   /** Stops background training (routing keeps working with the model as it is). */
@@ -159,7 +206,7 @@ export class AgentIndex {
       centroid: untrainedCentroid(terms, this.settings),
     });
     this.pending.set(agent.name, this.entries.get(agent.name)!.centroid);
-    this.changed();
+    this.changed(agent.name);
   }
 
   remove(name: string): boolean {
@@ -167,7 +214,7 @@ export class AgentIndex {
     this.sortedNames.splice(this.rankOf(name), 1);
     this.pending.delete(name);
     this.version++;
-    this.changed();
+    this.changed(name);
     return true;
   }
 
@@ -209,7 +256,7 @@ export class AgentIndex {
       for (const hit of search.hits) {
         const name = model.classes[hit.cls]!;
         const entry = this.entries.get(name);
-        if (entry === undefined || entry.version !== versions.get(name)) {
+        if (entry === undefined || entry.version !== versions[hit.cls]) {
           // Removed or changed since the build: its trained score no longer stands.
           total -= Math.exp(hit.logit - max);
           continue;
@@ -288,30 +335,40 @@ export class AgentIndex {
     return lo;
   }
 
-  private changed(): void {
+  private changed(name: string): void {
     this.stale = true;
-    this.trainer.wake();
+    this.trainer.wake(name);
   }
 
-  /** The trainer's next job: a build of the whole registry when anything changed since the last one. */
-  private nextJob(): TrainingJob | undefined {
-    if (!this.stale) return undefined;
+  private item(name: string): BuildItem | undefined {
+    const entry = this.entries.get(name);
+    return entry === undefined ? undefined : { name, version: entry.version, terms: entry.terms };
+  }
+
+  /** A build of the whole registry as it is now, in name order. */
+  private build(): TrainingJob {
     this.stale = false;
-    const items: BuildItem[] = this.sortedNames.map((name) => {
-      const entry = this.entries.get(name)!;
-      return { name, version: entry.version, terms: entry.terms };
-    });
-    return new ModelBuild(items, this.settings, (built, startedAt) => this.adopt(built, startedAt));
+    const version = this.version;
+    const items = this.sortedNames.map((name) => this.item(name)!);
+    return new ModelBuild(items, this.settings, (built, startedAt) => this.adopt(built, version, startedAt));
   }
 
-  /** Swaps in a finished build; agents changed while it ran stay pending (the next build covers them). */
-  private adopt(built: BuiltModel, startedAt: number): void {
+  /**
+   * Swaps in a finished build of registry version `version`, unless a newer one is in use (a `trainNow`
+   * while the worker built); agents changed while it ran stay pending (the next build covers them).
+   */
+  private adopt(built: BuiltModel, version: number, startedAt: number): void {
+    if (version <= this.builtVersion) return;
     this.built = built;
+    this.builtVersion = version;
     this.builds++;
     this.lastBuildMs = performance.now() - startedAt;
-    this.pending.clear();
+    // A new index rather than clearing the old one: its postings are freed by the collector, not here.
+    this.pending = new PendingIndex();
+    const { model, versions } = built;
     for (const [name, entry] of this.entries) {
-      if (built.versions.get(name) !== entry.version) this.pending.set(name, entry.centroid);
+      const cls = model.indexOf(name);
+      if (cls === undefined || versions[cls] !== entry.version) this.pending.set(name, entry.centroid);
     }
   }
 }

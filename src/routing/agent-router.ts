@@ -32,6 +32,11 @@ export interface AgentRouterOptions {
    * fitted from the registry's own examples is used.
    */
   minConfidence?: number;
+  /**
+   * Where background training runs: a worker thread (default), or the event loop in slices (for a router
+   * that itself lives in a worker, or is only trained with `trainNow`).
+   */
+  trainer?: 'worker' | 'inline';
 }
 
 /** The session context the service keeps: who answered last, and when. */
@@ -104,6 +109,7 @@ export class AgentRouter {
     this.logger = options.logger ?? silentLogger();
     this.now = options.now ?? (() => new Date());
     this.index = new AgentIndex({
+      ...(options.trainer !== undefined && { trainer: options.trainer }),
       onError: (error) => this.logger.error({ err: error }, 'router training failed; keeping the last model'),
     });
   }

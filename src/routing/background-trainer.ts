@@ -56,8 +56,8 @@ export class BackgroundTrainer {
     return this.scheduled || this.job !== undefined;
   }
 
-  /** Schedules a slice unless one is pending: call after every change. */
-  wake(): void {
+  /** Schedules a slice unless one is pending: call after every change (of any agent: builds cover all). */
+  wake(_agent?: string): void {
     this.changed = true;
     this.schedule(false);
   }

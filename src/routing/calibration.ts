@@ -56,6 +56,8 @@ export interface Calibration {
   /** Samples the fit used. */
   readonly inScopeSamples: number;
   readonly outOfScopeSamples: number;
+  /** The fitted coefficients (absent when unfitted). */
+  readonly data?: CalibrationData;
   inScope(evidence: Evidence): number;
 }
 
@@ -124,21 +126,62 @@ export function* calibrationFit(samples: readonly CalibrationSample[]): Generato
   // Both labels weigh the same in total.
   const weightOf = [0.5 / negatives, 0.5 / positives.length];
   const w = yield* newtonLogistic(x, y, (i) => weightOf[y[i]!]!, samples.length);
-  const inScope = (evidence: Evidence): number => {
-    const f = features(evidence);
-    let z = w[0]!;
-    for (let i = 0; i < dims; i++) z += w[i + 1]! * ((f[i]! - mean[i]!) / scale[i]!);
-    return 1 / (1 + Math.exp(-z));
-  };
-  const accepted = positives.map((s) => inScope(s.evidence)).sort((a, b) => a - b);
-  const threshold = accepted[Math.floor(FITTED_REJECTION * accepted.length)]!;
-  return {
-    fitted: true,
-    threshold: round(threshold),
-    temperature: yield* fitTemperature(positives),
+  const partial = fittedCalibration({
+    weights: w,
+    mean,
+    scale,
+    threshold: 0,
+    temperature: 1,
     inScopeSamples: positives.length,
     outOfScopeSamples: negatives,
-    inScope,
+  });
+  const accepted = positives.map((s) => partial.inScope(s.evidence)).sort((a, b) => a - b);
+  const threshold = accepted[Math.floor(FITTED_REJECTION * accepted.length)]!;
+  return fittedCalibration({
+    ...partial.data,
+    threshold: round(threshold),
+    temperature: yield* fitTemperature(positives),
+  });
+}
+
+/** A fitted calibration as plain data: what a build in another thread sends back with its model. */
+export interface CalibrationData {
+  /** Coefficients of the logistic regression: the intercept, then one per standardised feature. */
+  readonly weights: readonly number[];
+  readonly mean: readonly number[];
+  readonly scale: readonly number[];
+  readonly threshold: number;
+  readonly temperature: number;
+  readonly inScopeSamples: number;
+  readonly outOfScopeSamples: number;
+}
+
+/** A calibration as data (`null` for `UNFITTED`), for `postMessage`, which keeps no functions. */
+export function calibrationToTransfer(calibration: Calibration): CalibrationData | null {
+  return calibration.data ?? null;
+}
+
+export function calibrationFromTransfer(data: CalibrationData | null): Calibration {
+  return data === null ? UNFITTED : fittedCalibration(data);
+}
+
+/** The calibration of fitted coefficients: the one place its in-scope probability is computed. */
+function fittedCalibration(data: CalibrationData): Calibration & { readonly data: CalibrationData } {
+  const { weights: w, mean, scale } = data;
+  const dims = mean.length;
+  return {
+    fitted: true,
+    threshold: data.threshold,
+    temperature: data.temperature,
+    inScopeSamples: data.inScopeSamples,
+    outOfScopeSamples: data.outOfScopeSamples,
+    data,
+    inScope(evidence: Evidence): number {
+      const f = features(evidence);
+      let z = w[0]!;
+      for (let i = 0; i < dims; i++) z += w[i + 1]! * ((f[i]! - mean[i]!) / scale[i]!);
+      return 1 / (1 + Math.exp(-z));
+    },
   };
 }
 

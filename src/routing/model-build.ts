@@ -6,10 +6,17 @@
  * documents taken in name order, so the same registry builds the same model whatever order it was filled in.
  */
 import type { TrainingJob } from './background-trainer.js';
-import { type Calibration, type CalibrationSample, calibrationFit } from './calibration.js';
+import {
+  type Calibration,
+  type CalibrationData,
+  type CalibrationSample,
+  calibrationFit,
+  calibrationFromTransfer,
+  calibrationToTransfer,
+} from './calibration.js';
 import type { TermCounts } from './feature-extractor.js';
 import { ModelTrainer, seededRandom, type TrainingSettings } from './model-trainer.js';
-import type { RoutingModel } from './routing-model.js';
+import { buffersOf, type ModelTransfer, RoutingModel } from './routing-model.js';
 
 /** An agent as the build saw it: `version` tells the index whether it changed while the build ran. */
 export interface BuildItem {
@@ -22,8 +29,46 @@ export interface BuildItem {
 export interface BuiltModel {
   readonly model: RoutingModel;
   readonly calibration: Calibration;
-  /** Each agent's version as built. */
-  readonly versions: ReadonlyMap<string, number>;
+  /** Each agent's version as built, by class (`model.classes` order). */
+  readonly versions: Float64Array;
+}
+
+/** A built model as transferable data (see `RoutingModel.toTransfer`). */
+export interface BuiltTransfer {
+  readonly model: ModelTransfer;
+  readonly calibration: CalibrationData | null;
+  readonly versions: Float64Array;
+}
+
+export function builtToTransfer(built: BuiltModel): { data: BuiltTransfer; transfer: ArrayBuffer[] } {
+  const model = built.model.toTransfer();
+  return {
+    data: {
+      model: model.data,
+      calibration: calibrationToTransfer(built.calibration),
+      versions: built.versions,
+    },
+    transfer: [...model.transfer, ...buffersOf([built.versions])],
+  };
+}
+
+export function builtFromTransfer(data: BuiltTransfer): BuiltModel {
+  return {
+    model: RoutingModel.fromTransfer(data.model),
+    calibration: calibrationFromTransfer(data.calibration),
+    versions: data.versions,
+  };
+}
+
+/** A whole build at once, blocking: what a training worker runs (or a caller that cannot wait). */
+export function buildModel(items: readonly BuildItem[], settings: BuildSettings): BuiltModel {
+  let built: BuiltModel | undefined;
+  const build = new ModelBuild(items, settings, (result) => {
+    built = result;
+  });
+  while (!build.advance(Number.POSITIVE_INFINITY));
+  build.commit();
+  return built!;
 }
 
 export interface BuildSettings {
@@ -180,7 +225,7 @@ export class ModelBuild implements TrainingJob {
         this.built = {
           model: this.main.result,
           calibration: step.value,
-          versions: new Map(items.map((item) => [item.name, item.version])),
+          versions: Float64Array.from(items, (item) => item.version),
         };
         return true;
       }

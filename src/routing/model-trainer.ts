@@ -13,7 +13,7 @@
  * large registries train in bounded time.
  */
 import { DEFAULT_FEATURES, type TermCounts, weighTermsInto } from './feature-extractor.js';
-import { RoutingModel, type ScoringSettings } from './routing-model.js';
+import { FeatureRows, RoutingModel, type ScoringSettings } from './routing-model.js';
 import { PackedVectors } from './sparse-vector.js';
 
 export interface TrainingSettings extends ScoringSettings {
@@ -74,7 +74,7 @@ type Phase = 'rows' | 'idf' | 'weigh' | 'support' | 'count' | 'offsets' | 'fill'
 export class ModelTrainer {
   private phase: Phase = 'rows';
   private cursor = 0;
-  private readonly rows = new Map<number, number>();
+  private readonly rows = new FeatureRows();
   private df: number[] = [];
   private idf = new Float32Array(0);
   private unknownIdf = 1;
@@ -149,12 +149,8 @@ export class ModelTrainer {
         return this.loop(this.documents.terms.length, deadline, (d) => {
           this.features += this.documents.terms[d]!.ids.length;
           for (const id of this.documents.terms[d]!.ids) {
-            let row = this.rows.get(id);
-            if (row === undefined) {
-              row = this.df.length;
-              this.rows.set(id, row);
-              this.df.push(0);
-            }
+            const row = this.rows.add(id);
+            if (row === this.df.length) this.df.push(0);
             this.df[row]! += 1;
           }
         });

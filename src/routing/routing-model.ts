@@ -7,7 +7,7 @@
  */
 import type { FeatureSettings, TermCounts } from './feature-extractor.js';
 import { weighTerms } from './feature-extractor.js';
-import type { PackedVectors, SparseVector } from './sparse-vector.js';
+import { PackedVectors, type SparseVector } from './sparse-vector.js';
 
 /** Scoring settings a model keeps with it. */
 export interface ScoringSettings {
@@ -43,7 +43,7 @@ export interface ModelParts {
   /** Agent names, sorted: a class is its index. */
   readonly classes: readonly string[];
   /** Feature id -> row. */
-  readonly rows: Map<number, number>;
+  readonly rows: FeatureRows;
   readonly idf: Float32Array;
   readonly unknownIdf: number;
   /** Postings of row r: `postStart[r]` to `postStart[r + 1]` in `postClass` / `postWeight`, by class. */
@@ -58,10 +58,119 @@ export interface ModelParts {
   readonly settings: ScoringSettings;
 }
 
+/**
+ * Feature id -> row, as an open-addressing hash table over two typed arrays: a large registry has hundreds of
+ * thousands of features, and a `Map` of them could neither be transferred between threads nor rebuilt on the
+ * receiving side in less than tens of milliseconds. Rows are numbered in insertion order.
+ */
+export class FeatureRows {
+  private keys: Int32Array;
+  /** Row + 1 per slot; 0 marks an empty slot. */
+  private slots: Int32Array;
+  private count: number;
+
+  constructor(capacity = 1024, data?: FeatureRowsData) {
+    if (data !== undefined) {
+      this.keys = data.keys;
+      this.slots = data.slots;
+      this.count = data.count;
+      return;
+    }
+    let size = 16;
+    while (size < capacity * 2) size *= 2;
+    this.keys = new Int32Array(size);
+    this.slots = new Int32Array(size);
+    this.count = 0;
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  get(id: number): number | undefined {
+    const { keys, slots } = this;
+    const mask = slots.length - 1;
+    for (let i = slotOf(id, mask); ; i = (i + 1) & mask) {
+      const slot = slots[i]!;
+      if (slot === 0) return undefined;
+      if (keys[i] === id) return slot - 1;
+    }
+  }
+
+  has(id: number): boolean {
+    return this.get(id) !== undefined;
+  }
+
+  /** The row of `id`, numbered next if it is new. */
+  add(id: number): number {
+    if ((this.count + 1) * 2 > this.slots.length) this.grow();
+    const { keys, slots } = this;
+    const mask = slots.length - 1;
+    let i = slotOf(id, mask);
+    for (; slots[i] !== 0; i = (i + 1) & mask) if (keys[i] === id) return slots[i]! - 1;
+    keys[i] = id;
+    slots[i] = ++this.count;
+    return this.count - 1;
+  }
+
+  toTransfer(): FeatureRowsData {
+    return { keys: this.keys, slots: this.slots, count: this.count };
+  }
+
+  static fromTransfer(data: FeatureRowsData): FeatureRows {
+    return new FeatureRows(0, data);
+  }
+
+  private grow(): void {
+    const { keys, slots } = this;
+    this.keys = new Int32Array(keys.length * 2);
+    this.slots = new Int32Array(slots.length * 2);
+    const mask = this.slots.length - 1;
+    for (let j = 0; j < slots.length; j++) {
+      if (slots[j] === 0) continue;
+      let i = slotOf(keys[j]!, mask);
+      while (this.slots[i] !== 0) i = (i + 1) & mask;
+      this.keys[i] = keys[j]!;
+      this.slots[i] = slots[j]!;
+    }
+  }
+}
+
+export interface FeatureRowsData {
+  readonly keys: Int32Array;
+  readonly slots: Int32Array;
+  readonly count: number;
+}
+
+/** Mixes the id first: feature ids are hashes, but other views may bring small consecutive ids. */
+function slotOf(id: number, mask: number): number {
+  let h = Math.imul(id ^ (id >>> 16), 0x45d9f3b);
+  h ^= h >>> 16;
+  return h & mask;
+}
+
+/**
+ * A model as plain data over typed arrays, for `postMessage`: structured cloning keeps no class prototype,
+ * so the receiving thread rebuilds the model with `RoutingModel.fromTransfer`. The arrays are moved, not
+ * copied, when their buffers are in the transfer list.
+ */
+export interface ModelTransfer {
+  readonly classes: readonly string[];
+  readonly rows: FeatureRowsData;
+  readonly idf: Float32Array;
+  readonly unknownIdf: number;
+  readonly postStart: Int32Array;
+  readonly postClass: Int32Array;
+  readonly postWeight: Float32Array;
+  readonly documents: readonly [Int32Array, Int32Array, Float32Array];
+  readonly firstDocument: Int32Array;
+  readonly centroids: readonly [Int32Array, Int32Array, Float32Array];
+  readonly settings: ScoringSettings;
+}
+
 export class RoutingModel {
   readonly classes: readonly string[];
   private readonly parts: ModelParts;
-  private readonly classOf = new Map<string, number>();
   // Scratch reused by every search.
   private readonly scores: Float64Array;
   private readonly marked: Uint8Array;
@@ -70,9 +179,6 @@ export class RoutingModel {
   constructor(parts: ModelParts) {
     this.parts = parts;
     this.classes = parts.classes;
-    parts.classes.forEach((name, cls) => {
-      this.classOf.set(name, cls);
-    });
     this.scores = new Float64Array(parts.classes.length);
     this.marked = new Uint8Array(parts.classes.length);
     this.touched = new Int32Array(parts.classes.length);
@@ -82,12 +188,73 @@ export class RoutingModel {
     return this.classes.length;
   }
 
+  /**
+   * The model as transferable data, and the buffers to move with it. The model must not be used after its
+   * buffers are transferred.
+   */
+  toTransfer(): { data: ModelTransfer; transfer: ArrayBuffer[] } {
+    const p = this.parts;
+    const data: ModelTransfer = {
+      classes: p.classes,
+      rows: p.rows.toTransfer(),
+      idf: p.idf,
+      unknownIdf: p.unknownIdf,
+      postStart: p.postStart,
+      postClass: p.postClass,
+      postWeight: p.postWeight,
+      documents: [p.documents.start, p.documents.ids, p.documents.values],
+      firstDocument: p.firstDocument,
+      centroids: [p.centroids.start, p.centroids.ids, p.centroids.values],
+      settings: p.settings,
+    };
+    const arrays = [
+      data.rows.keys,
+      data.rows.slots,
+      data.idf,
+      data.postStart,
+      data.postClass,
+      data.postWeight,
+      ...data.documents,
+      data.firstDocument,
+      ...data.centroids,
+    ];
+    return { data, transfer: buffersOf(arrays) };
+  }
+
+  static fromTransfer(data: ModelTransfer): RoutingModel {
+    return new RoutingModel({
+      classes: data.classes,
+      rows: FeatureRows.fromTransfer(data.rows),
+      idf: data.idf,
+      unknownIdf: data.unknownIdf,
+      postStart: data.postStart,
+      postClass: data.postClass,
+      postWeight: data.postWeight,
+      documents: new PackedVectors(...data.documents),
+      firstDocument: data.firstDocument,
+      centroids: new PackedVectors(...data.centroids),
+      settings: data.settings,
+    });
+  }
+
   get settings(): ScoringSettings {
     return this.parts.settings;
   }
 
+  /**
+   * The class of `name`, by binary search of the sorted names: no map of them is built, so a model of
+   * 10,000 agents received from a worker is adopted without a pass over its names.
+   */
   indexOf(name: string): number | undefined {
-    return this.classOf.get(name);
+    const { classes } = this;
+    let lo = 0;
+    let hi = classes.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (classes[mid]! < name) lo = mid + 1;
+      else hi = mid;
+    }
+    return classes[lo] === name ? lo : undefined;
   }
 
   /** The query's unit vector over the model's rows. */
@@ -233,4 +400,11 @@ function topHits(scores: Float64Array, touched: Int32Array, count: number, limit
     hits[i] = { cls, logit, nearest: 0 };
   }
   return hits;
+}
+
+/** The distinct buffers under `arrays` (a buffer may be listed only once for transfer). */
+export function buffersOf(arrays: readonly ArrayBufferView[]): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>();
+  for (const array of arrays) if (array.buffer instanceof ArrayBuffer) buffers.add(array.buffer);
+  return [...buffers];
 }

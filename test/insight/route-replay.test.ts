@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type ReplayRegistry, RouteReplay } from '../../src/insight/route-replay.js';
 import { AgentRouter } from '../../src/routing/agent-router.js';
 import type { DecisionList } from '../../src/sessions/routing-decision.js';
+import { type FakeSpawn, inThreadSpawn } from '../routing/in-thread-worker.js';
 import { expectAppError } from '../sessions/session-store.contract.js';
 import {
   makeDecision as decision,
@@ -14,7 +15,7 @@ const AGENTS = [
   record('cloud', ['cloud spend last month', 'our aws bill', 'azure costs this quarter']),
 ];
 
-function setup(options: { gate?: Promise<void>; trained?: boolean } = {}) {
+function setup(options: { gate?: Promise<void>; trained?: boolean; spawn?: FakeSpawn } = {}) {
   const entries = AGENTS.map(makeRegisteredAgent);
   const registry: ReplayRegistry & { revision: number } = {
     revision: 1,
@@ -53,6 +54,7 @@ function setup(options: { gate?: Promise<void>; trained?: boolean } = {}) {
       built++;
       return new AgentRouter();
     },
+    ...(options.spawn === undefined ? { shadows: 'inline' as const } : { spawn: options.spawn }),
   });
   return { replay, registry, counts: () => ({ built, liveRoutes }) };
 }
@@ -92,5 +94,65 @@ describe('RouteReplay', () => {
       /limit/,
     );
     await expectAppError(replay.replay({ change: { delete: 'nobody' } }), 'agent_not_found');
+  });
+
+  it('trains and routes shadow routers in workers: one per replay, and a cached "before" one', async () => {
+    const spawn = inThreadSpawn();
+    const { replay, registry, counts } = setup({ trained: false, spawn });
+    const removed = await replay.replay({ change: { delete: 'tickets' } });
+    expect(removed.changed.map((c) => [c.query, c.before])).toEqual([['show my open tickets', ['tickets']]]);
+    expect(removed.summary.newly_none + Object.keys(removed.summary.moved).length).toBeGreaterThan(0);
+    await replay.replay({ change: { delete: 'cloud' } });
+    expect(counts()).toEqual({ built: 0, liveRoutes: 0 });
+    // "After" once per replay (closed when done), "before" once for the revision (kept).
+    expect(spawn.workers.map((w) => w.terminated)).toEqual([true, false, true]);
+    registry.revision = 2;
+    await replay.replay({ change: { delete: 'cloud' } });
+    expect(spawn.workers.map((w) => w.terminated)).toEqual([true, true, true, true, false]);
+    replay.close();
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(spawn.workers.every((w) => w.terminated)).toBe(true);
+  });
+
+  it("passes a failed shadow on as the replay's error, and does not cache it", async () => {
+    let fail = true;
+    // The "before" shadow (no change applied) fails.
+    const spawn = inThreadSpawn((message, reply) => {
+      if (message.type !== 'train' || (message as { change?: unknown }).change !== null || !fail)
+        return false;
+      reply({ type: 'failed', message: 'no memory' });
+      return true;
+    });
+    const { replay } = setup({ trained: false, spawn });
+    await expect(replay.replay({ change: { delete: 'tickets' } })).rejects.toThrow(/no memory/);
+    fail = false;
+    expect((await replay.replay({ change: { delete: 'tickets' } })).changed).toHaveLength(1);
+  });
+
+  it("gives worker shadows the live router's configured threshold", async () => {
+    const spawn = inThreadSpawn();
+    const live = new AgentRouter({ minConfidence: 0.99 });
+    for (const r of AGENTS) live.upsert({ ...r, available: true });
+    live.trainNow();
+    const registry: ReplayRegistry = {
+      revision: 1,
+      list: () => AGENTS.map(makeRegisteredAgent),
+      get: (name) => makeRegisteredAgent(AGENTS.find((r) => r.name === name)!),
+      previewRegistration: async (input) => record(input.name!, []),
+      previewCapabilities: (name, capabilities) => ({ ...record(name, []), capabilities }),
+    };
+    const replay = new RouteReplay({
+      registry,
+      live,
+      decisions: {
+        listDecisions: async () => ({ decisions: [decision('our aws bill')], next_cursor: null }),
+      },
+      newRouter: () => new AgentRouter(),
+      spawn,
+    });
+    await replay.replay({ change: { update: { name: 'cloud', capabilities: {} } } });
+    expect(spawn.data).toEqual([{ role: 'shadow', shadow: { minConfidence: 0.99 } }]);
+    replay.close();
+    live.close();
   });
 });
