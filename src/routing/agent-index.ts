@@ -129,6 +129,8 @@ export class AgentIndex {
             {
               settings: this.settings,
               onError,
+              restRatio: this.settings.restRatio,
+              maxRestMs: this.settings.maxRestMs,
               ...(options.spawn !== undefined && { spawn: options.spawn }),
             },
           );

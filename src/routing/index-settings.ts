@@ -16,6 +16,13 @@ export interface IndexSettings extends BuildSettings {
    * slices, training takes about a tenth of the thread during a bulk registration.
    */
   readonly busyPauseMs: number;
+  /**
+   * With training in a worker: the rest before a build that follows another at once, as a multiple of that
+   * build's duration, and at most how long (see `WorkerTrainer`); during a bulk registration training then
+   * takes about a third of a core, leaving the rest to the requests that make the changes.
+   */
+  readonly restRatio: number;
+  readonly maxRestMs: number;
 }
 
 export const DEFAULT_SETTINGS: IndexSettings = {
@@ -26,4 +33,6 @@ export const DEFAULT_SETTINGS: IndexSettings = {
   poolSize: 16,
   sliceMs: 3,
   busyPauseMs: 27,
+  restRatio: 2,
+  maxRestMs: 2000,
 };

@@ -11,6 +11,11 @@
  *   and covered by the next build, requested as soon as this one is adopted (one running, one pending; a
  *   burst of registrations never queues builds, and a build is never thrown away half done, so a registry
  *   that keeps changing still gets trained models at the pace of one build).
+ * - **Pacing.** A build that follows another one at once (the registry kept changing) waits `restRatio`
+ *   times the last build's duration after its adoption (at most `maxRestMs`) before it starts. The worker's
+ *   core is shared, on a small machine, with the event loop and the database that take the very
+ *   registrations the build would soon make stale: during a burst training takes about
+ *   1 / (1 + restRatio) of a core, and a change after a quiet spell is trained at once.
  * - **Failures.** A build that throws, or a worker that dies, leaves the last model in place; the error is
  *   reported, and the next change retries (with a new worker, brought up to date from scratch).
  * - **Lifetime.** Workers are `unref`'d: they never keep a process alive, except while someone awaits
@@ -96,6 +101,10 @@ export interface WorkerTrainerOptions {
   readonly spawn?: SpawnWorker;
   /** Features packed per batch at most (bounds the time one turn of the event loop spends packing). */
   readonly batchFeatures?: number;
+  /** Rest after a build, as a multiple of its duration, before the next one starts (0: none). */
+  readonly restRatio?: number;
+  /** The longest rest. */
+  readonly maxRestMs?: number;
 }
 
 /** About a millisecond of packing and transfer (measured: 116,000 features took 6-10 ms on a loaded core). */
@@ -107,6 +116,9 @@ export class WorkerTrainer {
   private readonly outbox = new Set<string>();
   private inFlight: { version: number; startedAt: number } | undefined;
   private scheduled = false;
+  /** No build starts before this time (`performance.now()`): the rest after the last one. */
+  private restUntil = 0;
+  private restTimer: ReturnType<typeof setTimeout> | undefined;
   private stopped = false;
   private waiters: (() => void)[] = [];
   private readonly spawn: SpawnWorker;
@@ -139,12 +151,15 @@ export class WorkerTrainer {
   whenIdle(): Promise<void> {
     if (!this.busy) return Promise.resolve();
     this.worker?.ref();
+    this.restTimer?.ref();
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
   /** Terminates the worker for good (a build under way is dropped); waiters are released. */
   stop(): void {
     this.stopped = true;
+    if (this.restTimer !== undefined) clearTimeout(this.restTimer);
+    this.restTimer = undefined;
     void this.worker?.terminate();
     this.worker = undefined;
     this.inFlight = undefined;
@@ -176,7 +191,9 @@ export class WorkerTrainer {
       }
       if (this.outbox.size > 0) this.flush(worker);
       if (this.outbox.size > 0) this.schedule();
-      else if (this.inFlight === undefined) {
+      else if (this.inFlight === undefined && this.source.due() && performance.now() < this.restUntil) {
+        this.rest();
+      } else if (this.inFlight === undefined) {
         const version = this.source.startBuild();
         if (version !== undefined) {
           this.inFlight = { version, startedAt: performance.now() };
@@ -190,6 +207,20 @@ export class WorkerTrainer {
       this.settle();
     }
   };
+
+  /** Waits out the rest after the last build; `busy` meanwhile, since a build is due. */
+  private rest(): void {
+    this.scheduled = true;
+    this.restTimer = setTimeout(
+      () => {
+        this.restTimer = undefined;
+        this.scheduled = false;
+        this.schedule();
+      },
+      Math.max(1, this.restUntil - performance.now()),
+    );
+    if (this.waiters.length === 0) this.restTimer.unref();
+  }
 
   private start(): void {
     const worker = this.spawn({ role: 'training', settings: this.options.settings });
@@ -233,6 +264,9 @@ export class WorkerTrainer {
     if (message.type === 'built') {
       this.source.adopt(builtFromTransfer(message.built), message.version, inFlight?.startedAt ?? start);
       this.measure(start);
+      const took = performance.now() - (inFlight?.startedAt ?? start);
+      const rest = Math.min(this.options.maxRestMs ?? 0, (this.options.restRatio ?? 0) * took);
+      this.restUntil = performance.now() + rest;
     } else {
       this.options.onError(new Error(`router training failed in the worker: ${message.message}`));
     }

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import type { Worker } from 'node:worker_threads';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { AgentIndex } from '../../src/routing/agent-index.js';
 import {
   calibrationFromTransfer,
@@ -53,6 +53,48 @@ function answers(index: AgentIndex) {
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 describe('training in a worker thread', () => {
+  it('rests between back-to-back builds in proportion to the last one, and trains a change after a quiet spell at once', async () => {
+    // The clock is faked: each build "takes" 100 ms (the time moves when the worker receives it).
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    try {
+      let builds = 0;
+      const spawn = inThreadSpawn((message) => {
+        if (message.type === 'build') {
+          builds++;
+          vi.advanceTimersByTime(100);
+        }
+        return false;
+      });
+      const index = new AgentIndex({ spawn, settings: { restRatio: 2, maxRestMs: 150 } });
+      index.upsert(TICKETS);
+      await index.whenTrained();
+      expect(builds).toBe(1);
+
+      // A change right after the adoption waits out the rest: 2 x 100 ms, capped at 150 ms.
+      index.upsert(FINOPS);
+      const trained = index.whenTrained();
+      for (let i = 0; i < 20; i++) await turn();
+      expect(builds).toBe(1);
+      expect(index.stats().trained).toBe(false);
+      vi.advanceTimersByTime(149);
+      for (let i = 0; i < 5; i++) await turn();
+      expect(builds).toBe(1);
+      vi.advanceTimersByTime(1);
+      await trained;
+      expect(builds).toBe(2);
+      expect(index.stats()).toMatchObject({ trained: true, pendingAgents: 0 });
+
+      // Once the rest is over, the next change is built without waiting for any timer.
+      vi.advanceTimersByTime(10_000);
+      index.upsert(demoAgent({ name: 'badges', description: 'badge desk' }));
+      await index.whenTrained();
+      expect(builds).toBe(3);
+      index.close();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('builds in a real worker exactly the model trainNow builds, whatever the order of changes', async () => {
     const agents = [...DEMO_AGENTS, ...topicAgents(30)];
     const inline = new AgentIndex({ trainer: 'inline' });
