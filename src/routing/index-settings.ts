@@ -19,7 +19,8 @@ export interface IndexSettings extends BuildSettings {
   /**
    * With training in a worker: the rest before a build that follows another at once, as a multiple of that
    * build's duration, and at most how long (see `WorkerTrainer`); during a bulk registration training then
-   * takes about a third of a core, leaving the rest to the requests that make the changes.
+   * takes about a quarter of a core (up to half for builds over 3 s), leaving the rest to the requests that
+   * make the changes.
    */
   readonly restRatio: number;
   readonly maxRestMs: number;
@@ -33,6 +34,6 @@ export const DEFAULT_SETTINGS: IndexSettings = {
   poolSize: 16,
   sliceMs: 3,
   busyPauseMs: 27,
-  restRatio: 2,
-  maxRestMs: 2000,
+  restRatio: 3,
+  maxRestMs: 10_000,
 };

@@ -15,7 +15,8 @@
  *   times the last build's duration after its adoption (at most `maxRestMs`) before it starts. The worker's
  *   core is shared, on a small machine, with the event loop and the database that take the very
  *   registrations the build would soon make stale: during a burst training takes about
- *   1 / (1 + restRatio) of a core, and a change after a quiet spell is trained at once.
+ *   1 / (1 + restRatio) of a core, and a change after a quiet spell is trained at once. Until then a changed
+ *   agent is routed by its untrained scorer, as during any build.
  * - **Failures.** A build that throws, or a worker that dies, leaves the last model in place; the error is
  *   reported, and the next change retries (with a new worker, brought up to date from scratch).
  * - **Lifetime.** Workers are `unref`'d: they never keep a process alive, except while someone awaits
