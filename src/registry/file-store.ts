@@ -451,6 +451,10 @@ export class FileStore implements RegistryStore {
     const current = (name: string) => (overlay.has(name) ? overlay.get(name)! : this.agents.get(name));
     const overlayVersions = new Map<string, number>();
     const accepted: Accepted[] = [];
+    // Refused because of a change earlier in this batch (the same name registered twice at once): answered
+    // only once that change is saved, so a 409 never names an agent that a read cannot see yet, or that a
+    // failed save never stored.
+    const refusedByBatch: { pending: PendingChange; error: unknown }[] = [];
     for (const pending of batch) {
       try {
         const last = overlayVersions.get(pending.name) ?? this.lastVersion.get(pending.name) ?? 0;
@@ -459,7 +463,8 @@ export class FileStore implements RegistryStore {
         overlayVersions.set(pending.name, change.version);
         accepted.push(change);
       } catch (error) {
-        pending.reject(error);
+        if (overlay.has(pending.name)) refusedByBatch.push({ pending, error });
+        else pending.reject(error);
       }
     }
     if (accepted.length === 0) return;
@@ -497,6 +502,7 @@ export class FileStore implements RegistryStore {
         'The previous version is intact; nothing was changed.',
       );
       for (const change of accepted) change.pending.reject(failure);
+      for (const { pending } of refusedByBatch) pending.reject(failure);
       return;
     }
     try {
@@ -533,6 +539,7 @@ export class FileStore implements RegistryStore {
       this.history.push(change);
       pending.resolve(change);
     }
+    for (const { pending, error } of refusedByBatch) pending.reject(error);
     if (this.history.length > this.changesKept)
       this.history.splice(0, this.history.length - this.changesKept);
   }

@@ -611,6 +611,33 @@ describe('FileStore failures during a save leave the previous file intact', () =
     ],
   ];
 
+  it('answers a name taken within the same batch only once the winner is saved, and with the save failure when it is not', async () => {
+    const dir = tempDir();
+    const fs = new FaultyFs();
+    const store = await loadedStore(dir, { fs });
+    // Saved: the loser's 409 comes after the winner is readable.
+    const [won, lost] = await Promise.allSettled([
+      store.insert(makeRecord('twin')),
+      store.insert(makeRecord('twin')).catch(async (error: unknown) => {
+        expect((await store.snapshot()).agents.map((agent) => agent.record.name)).toContain('twin');
+        throw error;
+      }),
+    ]);
+    expect(won.status).toBe('fulfilled');
+    expect(lost).toMatchObject({ status: 'rejected', reason: { code: 'agent_exists' } });
+    // Not saved: neither is told the name is taken by an agent that was never stored.
+    fs.fail('rename', 'EIO', { match: (f) => f.endsWith('registry_config.json') });
+    const results = await Promise.allSettled([
+      store.insert(makeRecord('ghost')),
+      store.insert(makeRecord('ghost')),
+    ]);
+    expect(results.map((r) => r.status === 'rejected' && (r.reason as AppError).code)).toEqual([
+      'storage_error',
+      'storage_error',
+    ]);
+    await store.close();
+  });
+
   for (const [step, inject, message] of steps) {
     it(`${step}: the save fails with a clear error and the file still holds the previous document`, async () => {
       const dir = tempDir();
