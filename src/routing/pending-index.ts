@@ -54,20 +54,13 @@ export class PendingIndex {
     }
   }
 
-  /** Forgets `name` (its postings are skipped until the index is cleared). */
+  /** Forgets `name` (its postings are skipped until the index is replaced by a new one after a build). */
   delete(name: string): void {
     const slot = this.slotOf.get(name);
     if (slot === undefined) return;
     this.slotOf.delete(name);
     this.names[slot] = undefined;
     this.live--;
-  }
-
-  clear(): void {
-    this.slotOf.clear();
-    this.names = [];
-    this.postings.clear();
-    this.live = 0;
   }
 
   /**
