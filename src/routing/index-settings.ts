@@ -37,3 +37,11 @@ export const DEFAULT_SETTINGS: IndexSettings = {
   restRatio: 3,
   maxRestMs: 10_000,
 };
+
+/**
+ * How much worker threads lower their scheduling priority (nice, relative to the event loop's, at most 19) on
+ * Linux, where it is per thread. Training and shadow routing then get a core only when the event loop does not
+ * want it, so a request never waits behind them for CPU, however busy the machine. Elsewhere the priority is
+ * the whole process's: left alone.
+ */
+export const WORKER_NICE = 10;

@@ -1,4 +1,6 @@
 import { once } from 'node:events';
+import { readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { describe, expect, it, vi } from 'vitest';
 import { AgentIndex } from '../../src/routing/agent-index.js';
@@ -9,7 +11,7 @@ import {
   UNFITTED,
 } from '../../src/routing/calibration.js';
 import { textFeatures } from '../../src/routing/feature-extractor.js';
-import { DEFAULT_SETTINGS } from '../../src/routing/index-settings.js';
+import { DEFAULT_SETTINGS, WORKER_NICE } from '../../src/routing/index-settings.js';
 import { buildModel, builtFromTransfer, builtToTransfer } from '../../src/routing/model-build.js';
 import { FeatureRows } from '../../src/routing/routing-model.js';
 import { ShadowWorker, spawnWorker, workerEntry } from '../../src/routing/training-worker-client.js';
@@ -357,4 +359,34 @@ describe('ShadowWorker', () => {
     dying.workers[0]!.crash();
     await expect(opening).rejects.toThrow(/worker crashed/);
   });
+});
+
+describe('worker thread priority', () => {
+  /** The nice value of each of this process's threads, by thread id (Linux). */
+  function threadNices(): Map<string, number> {
+    const nices = new Map<string, number>();
+    for (const tid of readdirSync('/proc/self/task')) {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      nices.set(tid, Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]));
+    }
+    return nices;
+  }
+
+  it.runIf(process.platform === 'linux')(
+    'lowers its own thread by WORKER_NICE and leaves the event loop where it was (Linux)',
+    async () => {
+      const before = threadNices();
+      const own = os.getPriority(0);
+      const shadow = await ShadowWorker.open(DEMO_AGENTS, null, {}, spawnWorker);
+      try {
+        // The shadow is trained, so its thread ran the entry that lowers its priority.
+        const added = [...threadNices()].filter(([tid]) => !before.has(tid)).map(([, nice]) => nice);
+        expect(added).toContain(Math.min(19, own + WORKER_NICE));
+        expect(os.getPriority(0)).toBe(own);
+        expect(threadNices().get(String(process.pid))).toBe(own);
+      } finally {
+        shadow.close();
+      }
+    },
+  );
 });
