@@ -10,7 +10,8 @@
  * Shadow routers live in worker threads (`ShadowWorker`): their training and their routing never hold the
  * event loop, and the "after" side runs in parallel with the "before" side. The event loop only sends the
  * agents and queries in small batches and, when the live router answers "before", routes in slices of a few
- * milliseconds with a turn of the event loop between them. `shadows: 'inline'` keeps everything on this
+ * milliseconds with a turn of the event loop between them; reading the log and comparing the answers are
+ * sliced too, so a request waits a few milliseconds at most behind a replay. `shadows: 'inline'` keeps everything on this
  * thread (shadow routers from `newRouter`, trained with a blocking `trainNow`).
  */
 import { performance } from 'node:perf_hooks';
@@ -154,7 +155,7 @@ export class RouteReplay {
         for (const [i, query] of missing.entries()) answers.set(query, selected[i]!);
       });
       const [now] = await Promise.all([after, before]);
-      const result = this.compare(queries, answers, now, replayed, skipped);
+      const result = await this.compare(queries, answers, now, replayed, skipped);
       // Answers gathered while the registry changed under the replay are not kept for the new revision.
       if (this.options.registry.revision !== revision) this.answers = { revision: -1, selected: new Map() };
       return result;
@@ -215,6 +216,8 @@ export class RouteReplay {
       }
       if (page.next_cursor === null) break;
       cursor = page.next_cursor;
+      // SQLite answers synchronously: a turn of the event loop between pages, so requests pass in between.
+      await nextTurn();
     }
     return { queries, replayed, skipped };
   }
@@ -284,7 +287,7 @@ export class RouteReplay {
         let sliceStart = performance.now();
         for (const query of queries) {
           if (performance.now() - sliceStart >= this.sliceMs) {
-            await new Promise<void>((resolve) => setImmediate(resolve));
+            await nextTurn();
             sliceStart = performance.now();
           }
           selected.push(router.routeOffline(query).selected);
@@ -295,19 +298,24 @@ export class RouteReplay {
     };
   }
 
-  private compare(
+  private async compare(
     queries: Map<string, number>,
     before: Map<string, string[]>,
     after: readonly string[][],
     replayed: number,
     skipped: number,
-  ): ReplayResult {
+  ): Promise<ReplayResult> {
     const changed: ReplayedQuery[] = [];
     const moved: Record<string, number> = {};
     let newlyNone = 0;
     let newlyRouted = 0;
     let i = 0;
+    let sliceStart = performance.now();
     for (const [query, count] of queries) {
+      if (performance.now() - sliceStart >= this.sliceMs) {
+        await nextTurn();
+        sliceStart = performance.now();
+      }
       const was = before.get(query)!;
       const now = after[i++]!;
       if (sameSelection(was, now)) continue;
@@ -330,6 +338,9 @@ export class RouteReplay {
 }
 
 const ignore = () => {};
+
+/** Resolves after a turn of the event loop (what waits to run, requests included, runs first). */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 function sameSelection(a: readonly string[], b: readonly string[]): boolean {
   if (a.length !== b.length) return false;

@@ -15,7 +15,18 @@ const AGENTS = [
   record('cloud', ['cloud spend last month', 'our aws bill', 'azure costs this quarter']),
 ];
 
-function setup(options: { gate?: Promise<void>; trained?: boolean; spawn?: FakeSpawn } = {}) {
+interface SetupOptions {
+  gate?: Promise<void>;
+  trained?: boolean;
+  spawn?: FakeSpawn;
+  /** The log's pages, read in order (default: one page of two decisions). */
+  pages?: string[][];
+  /** Called as each page is read. */
+  onPage?: () => void;
+  sliceMs?: number;
+}
+
+function setup(options: SetupOptions = {}) {
   const entries = AGENTS.map(makeRegisteredAgent);
   const registry: ReplayRegistry & { revision: number } = {
     revision: 1,
@@ -25,11 +36,14 @@ function setup(options: { gate?: Promise<void>; trained?: boolean; spawn?: FakeS
     previewCapabilities: (name, capabilities) => ({ ...record(name, []), capabilities }),
   };
   const decisions = {
-    listDecisions: async (): Promise<DecisionList> => {
+    listDecisions: async ({ cursor }: { cursor?: string }): Promise<DecisionList> => {
       await options.gate;
+      options.onPage?.();
+      const pages = options.pages ?? [['show my open tickets', 'our aws bill']];
+      const at = Number(cursor ?? 0);
       return {
-        decisions: ['show my open tickets', 'our aws bill'].map((q) => decision(q)),
-        next_cursor: null,
+        decisions: pages[at]!.map((q) => decision(q)),
+        next_cursor: at + 1 < pages.length ? String(at + 1) : null,
       };
     },
   };
@@ -55,6 +69,7 @@ function setup(options: { gate?: Promise<void>; trained?: boolean; spawn?: FakeS
       return new AgentRouter();
     },
     ...(options.spawn === undefined ? { shadows: 'inline' as const } : { spawn: options.spawn }),
+    ...(options.sliceMs !== undefined && { sliceMs: options.sliceMs }),
   });
   return { replay, registry, counts: () => ({ built, liveRoutes }) };
 }
@@ -112,6 +127,53 @@ describe('RouteReplay', () => {
     replay.close();
     await new Promise<void>((resolve) => setImmediate(resolve));
     expect(spawn.workers.every((w) => w.terminated)).toBe(true);
+  });
+
+  it('lets the event loop turn between pages of the log and while comparing the answers', async () => {
+    // Counts the turns of the event loop while a replay runs: what a request waiting behind it would see.
+    const turns = () => {
+      let count = 0;
+      let running = true;
+      const tick = () => {
+        count++;
+        if (running) setImmediate(tick);
+      };
+      setImmediate(tick);
+      return {
+        now: () => count,
+        stop: () => {
+          running = false;
+          return count;
+        },
+      };
+    };
+    const pages = [
+      ['show my open tickets', 'our aws bill'],
+      ['close ticket INC-1'],
+      ['azure costs this quarter'],
+    ];
+    const run = async (sliceMs: number) => {
+      const ticker = turns();
+      const seen: number[] = [];
+      const { replay } = setup({
+        spawn: inThreadSpawn(),
+        pages,
+        sliceMs,
+        onPage: () => seen.push(ticker.now()),
+      });
+      const result = await replay.replay({ change: { delete: 'tickets' } });
+      replay.close();
+      return { result, seen, turns: ticker.stop() };
+    };
+    const sliced = await run(0);
+    expect(sliced.result.replayed).toBe(4);
+    // Each page is read on a later turn than the one before.
+    expect(sliced.seen).toHaveLength(3);
+    for (let i = 1; i < 3; i++) expect(sliced.seen[i]).toBeGreaterThan(sliced.seen[i - 1]!);
+    // With no time to spare, comparing yields before each of the 4 distinct queries.
+    const whole = await run(60_000);
+    expect(whole.result).toEqual(sliced.result);
+    expect(sliced.turns - whole.turns).toBeGreaterThanOrEqual(4);
   });
 
   it("passes a failed shadow on as the replay's error, and does not cache it", async () => {
