@@ -99,6 +99,21 @@ export const registryRoutes: FastifyPluginAsyncTypebox<RegistryRoutesOptions> = 
   /** Serialized (and gzipped) list bodies by query, for the current revision only: a read costs a lookup. */
   const listCache = new Map<string, { json: Buffer; gzip: Buffer }>();
   let cachedRevision = '';
+  // The agents that failed to load here, per revision: a status changes without a revision (a replica whose
+  // factory roots differ, or this one restarted with a factory now allowed), so the list's ETag covers it.
+  let unavailableAt = -1;
+  let unavailable = '';
+  const unavailableNames = (revision: number) => {
+    if (revision !== unavailableAt) {
+      unavailable = registry
+        .list()
+        .filter((entry) => entry.status === 'unavailable')
+        .map((entry) => entry.record.name)
+        .join('\n');
+      unavailableAt = revision;
+    }
+    return unavailable;
+  };
 
   app.get(
     '/agents',
@@ -107,9 +122,10 @@ export const registryRoutes: FastifyPluginAsyncTypebox<RegistryRoutesOptions> = 
         tags: TAG,
         summary: 'List agents',
         description:
-          'Agents sorted by name. The response carries a weak ETag of the registry revision and of what the ' +
-          'capability probes found (`W/"<revision>.<probe digest>"`); send it back in If-None-Match to get ' +
-          '304 Not Modified while neither changed. Only `probe.checked_at` may differ under one ETag.',
+          'Agents sorted by name. The response carries a weak ETag of the registry revision, of what the ' +
+          'capability probes found and of which agents are unavailable here (`W/"<revision>.<digest>"`); send ' +
+          'it back in If-None-Match to get 304 Not Modified while none changed. Only `probe.checked_at` may ' +
+          'differ under one ETag.',
         querystring: AgentListQuerySchema,
         response: {
           200: AgentListSchema,
@@ -119,11 +135,12 @@ export const registryRoutes: FastifyPluginAsyncTypebox<RegistryRoutesOptions> = 
       },
     },
     async (request, reply) => {
-      // The store's revision, then what the probes found (not when): the same ETag on every replica once it
-      // has applied the same changes and its probes found the same, and a new one when any finding changes.
+      // The store's revision, then what the probes found (not when) and which agents failed to load: the same
+      // ETag on every replica once it has applied the same changes and found the same, and a new one when any
+      // finding or status changes.
       // Weak: bodies under one ETag differ in `checked_at` (and in content coding), not in meaning.
       const revision = registry.revision;
-      const etag = probes === undefined ? `W/"${revision}"` : `W/"${revision}.${probes.digest}"`;
+      const etag = listEtag(revision, probes?.digest, unavailableNames(revision));
       void reply.header('etag', etag).header('cache-control', 'no-cache');
       if (matchesEtag(request.headers['if-none-match'], etag)) {
         // No payload at all: a serialized `null` would announce a body that a 304 must not have.
@@ -518,4 +535,18 @@ function requireRemote(remoteAgents: RemoteAgents | undefined): RemoteAgents {
     throw new AppError('validation_error', 'Remote A2A agents are not enabled in this service');
   }
   return remoteAgents;
+}
+
+/**
+ * The agent list's ETag: `W/"<revision>"`, or `W/"<revision>.<digest>"` where the digest is the probes' own
+ * when every agent is available, else a digest of it and of the unavailable agents' names.
+ */
+function listEtag(revision: number, probeDigest: string | undefined, unavailable: string): string {
+  if (unavailable === '')
+    return probeDigest === undefined ? `W/"${revision}"` : `W/"${revision}.${probeDigest}"`;
+  const digest = createHash('sha256')
+    .update(`${probeDigest ?? ''}\n${unavailable}`)
+    .digest('base64url')
+    .slice(0, 16);
+  return `W/"${revision}.${digest}"`;
 }

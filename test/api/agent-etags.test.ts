@@ -7,8 +7,12 @@
 import { describe, expect, it } from 'vitest';
 import { DEMO_AGENTS } from '../../jarvis_agent/mcp_agents/demo-agents.js';
 import { createApp } from '../../src/api/app.js';
+import { DEFAULT_AGENT_FACTORY_ROOT } from '../../src/config.js';
 import { silentLogger } from '../../src/logger.js';
+import { useTestPostgres } from '../support/postgres.js';
 import { call, type RunningService, startService } from '../support/service.js';
+
+const postgres = await useTestPostgres('agent-etags');
 
 const TICKETS_EXAMPLES = [...DEMO_AGENTS.find((a) => a.agent_type === 'tickets')!.capabilities.examples];
 const HOUR = 3_600_000;
@@ -151,4 +155,45 @@ describe('GET /registry/agents ETag and capability probes', () => {
       await app.close();
     }
   });
+
+  it.runIf(postgres.available)(
+    'PostgreSQL: changes with which agents failed to load, which a revision does not say',
+    async () => {
+      const url = await postgres.schema();
+      const options = { probeDebounceMs: HOUR };
+      const a = await startService({ DATABASE_URL: url }, undefined, options);
+      const echo = {
+        agent_type: 'echo',
+        factory_module: 'test_factories',
+        factory_function: 'create_echo_agent',
+        factory_params: { name: 'echo_agent' },
+      };
+      expect((await a.call('POST', '/registry/agents', { body: echo })).status).toBe(201);
+      // A replica without the tests' factory root: the same revision, the agent unavailable there.
+      const b = await startService(
+        { DATABASE_URL: url, AGENT_FACTORY_ROOTS: DEFAULT_AGENT_FACTORY_ROOT },
+        undefined,
+        options,
+      );
+      const statusOf = (body: { agents: { name: string; status: string }[] }) =>
+        body.agents.find((agent) => agent.name === 'echo_agent')?.status;
+      const [listA, listB] = [await list(a), await list(b)];
+      expect(b.service.registry.revision).toBe(a.service.registry.revision);
+      expect([statusOf(listA.body), statusOf(listB.body)]).toEqual(['available', 'unavailable']);
+      const stale = listB.headers.get('etag')!;
+      expect(stale).toMatch(new RegExp(`^W/"${b.service.registry.revision}\\.[A-Za-z0-9_-]{16}"$`));
+      expect(listA.headers.get('etag')).not.toBe(stale);
+      expect((await list(b, stale)).status).toBe(304);
+
+      // B restarted with the root allowed: nothing was stored, so the revision holds, but the agent now loads.
+      await b.stop();
+      const fixed = await startService({ DATABASE_URL: url }, undefined, options);
+      expect(fixed.service.registry.revision).toBe(a.service.registry.revision);
+      const after = await list(fixed, stale);
+      expect(after.status).toBe(200);
+      expect(statusOf(after.body)).toBe('available');
+      // Agreeing again with A, whose probes have not run either.
+      expect(after.headers.get('etag')).toBe(listA.headers.get('etag'));
+    },
+  );
 });

@@ -15,7 +15,7 @@ describe('GET /registry/changes', () => {
     expect(current.status).toBe(200);
     expect(current.body.changes).toEqual([]);
     const list = await call('GET', '/registry/agents');
-    // `W/"<revision>.<probe digest>"`: the digest part is test/api/agent-etags.test.ts's.
+    // `W/"<revision>.<digest>"`: the digest part is test/api/agent-etags.test.ts's.
     expect(list.headers.get('etag')).toMatch(new RegExp(`^W/"${current.body.revision}\\.[A-Za-z0-9_-]+"$`));
   });
 
