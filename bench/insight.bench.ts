@@ -304,7 +304,9 @@ async function probeBench(
   const routes = AGENTS * EXAMPLES_PER_AGENT;
   report.text(
     `Every agent's ${EXAMPLES_PER_AGENT} examples routed with the trained live router (${routes.toLocaleString('en')} ` +
-      `routes per run), in slices of at most 4 ms with setImmediate between them; medians of ${RUNS} runs. ` +
+      `routes per run), as the service runs them: in slices of at most 4 ms, each followed by a rest three times ` +
+      `as long (PROBE_CPU_PERCENT 25, the default), so wall time is about four times the time in slices; ` +
+      `medians of ${RUNS} runs. ` +
       'Agents here share intents (about seven per intent), so most are "misrouted" by design: ' +
       `${misrouted} of ${AGENTS}.`,
   );

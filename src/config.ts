@@ -87,6 +87,8 @@ export interface Config {
   readonly routerDecisionsKept: number;
   /** Seconds between capability probe runs besides those after registry changes (`PROBE_INTERVAL_SECONDS`, default 600; 0: only after changes). */
   readonly probeIntervalSeconds: number;
+  /** The share of the event loop a capability probe run may take, in percent (`PROBE_CPU_PERCENT`, 1–100, default 25). */
+  readonly probeCpuPercent: number;
   /**
    * Hosts whose A2A agent cards may be fetched and whose agents may be called (`A2A_ALLOWED_HOSTS`,
    * comma-separated host names or IP addresses, lower-cased; empty: no remote agents).
@@ -253,6 +255,7 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
       'whole number',
     ),
     probeIntervalSeconds: read.number('PROBE_INTERVAL_SECONDS', 600, { min: 0, max: 86_400 }, 'whole number'),
+    probeCpuPercent: read.number('PROBE_CPU_PERCENT', 25, { min: 1, max: 100 }, 'whole number'),
     a2aAllowedHosts,
     a2aCardRefreshSeconds: read.number(
       'A2A_CARD_REFRESH_SECONDS',

@@ -190,6 +190,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
       registry,
       router,
       intervalMs: config.probeIntervalSeconds * 1000,
+      cpuShare: config.probeCpuPercent / 100,
       logger,
       ...(options.probeDebounceMs !== undefined && { debounceMs: options.probeDebounceMs }),
     });

@@ -53,6 +53,7 @@ describe('loadConfig', () => {
       routerLogQueries: true,
       routerDecisionsKept: 100_000,
       probeIntervalSeconds: 600,
+      probeCpuPercent: 25,
       a2aAllowedHosts: [],
       a2aCardRefreshSeconds: 300,
     });
@@ -93,6 +94,7 @@ describe('loadConfig', () => {
       ROUTER_LOG_QUERIES: 'false',
       ROUTER_DECISIONS_KEPT: '5000',
       PROBE_INTERVAL_SECONDS: '0',
+      PROBE_CPU_PERCENT: '100',
     });
     expect(config).toMatchObject({
       port: 9000,
@@ -119,6 +121,7 @@ describe('loadConfig', () => {
       routerLogQueries: false,
       routerDecisionsKept: 5000,
       probeIntervalSeconds: 0,
+      probeCpuPercent: 100,
     });
   });
 
@@ -139,6 +142,7 @@ describe('loadConfig', () => {
       ROUTER_LOG_QUERIES: 'maybe',
       ROUTER_DECISIONS_KEPT: '0',
       PROBE_INTERVAL_SECONDS: '-1',
+      PROBE_CPU_PERCENT: '0',
     });
     expect([...found].sort()).toEqual(
       [
@@ -157,6 +161,7 @@ describe('loadConfig', () => {
         'ROUTER_LOG_QUERIES="maybe" must be true or false',
         'ROUTER_DECISIONS_KEPT="0" must be a whole number >= 1 and <= 100000000',
         'PROBE_INTERVAL_SECONDS="-1" must be a whole number >= 0 and <= 86400',
+        'PROBE_CPU_PERCENT="0" must be a whole number >= 1 and <= 100',
       ].sort(),
     );
     expect(problems({ HTTP_REQUEST_TIMEOUT_MS: '1000', HTTP_HEADERS_TIMEOUT_MS: '2000' })).toEqual([

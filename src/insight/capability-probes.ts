@@ -3,8 +3,10 @@
  * Checks, continuously, that each agent still receives its own kind of query: after registry changes
  * (debounced) and on a timer, every routable agent's example queries are routed with the live router and
  * counted as routed here or stolen by another agent. It runs in the background in slices of a few
- * milliseconds with `setImmediate` between them, so a request waits at most one slice. The timers and the
- * clock are injected, so tests drive it without waiting.
+ * milliseconds, so a request waits at most one slice, and within a CPU budget: after each slice it rests in
+ * proportion (a quarter of the event loop by default, `cpuShare`), so a run at 10,000 agents never takes
+ * most of a busy service's event loop for seconds. The timers and the clock are injected, so tests drive it
+ * without waiting.
  */
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -43,9 +45,13 @@ export interface ProbeRegistry {
 
 /** The timers probes use; the real ones by default. */
 export interface ProbeTimers {
-  setTimeout(callback: () => void, ms: number): unknown;
+  /**
+   * A timer that does not keep the process alive (the debounce and the interval), unless `keepAlive`: a rest
+   * inside a run, which someone may be awaiting (`runNow`).
+   */
+  setTimeout(callback: () => void, ms: number, keepAlive?: boolean): unknown;
   clearTimeout(handle: unknown): void;
-  /** Yield to the event loop between slices. */
+  /** Yield a turn of the event loop between slices (when there is no rest to take). */
   yield(): Promise<void>;
 }
 
@@ -58,6 +64,11 @@ export interface CapabilityProbesOptions {
   intervalMs?: number;
   /** Longest stretch of routing before yielding (default 4 ms). */
   sliceMs?: number;
+  /**
+   * The share of the event loop a run may take, in (0, 1] (default 0.25): after a slice of `s` ms it rests
+   * `s × (1 / cpuShare − 1)` ms. 1 only yields a turn between slices.
+   */
+  cpuShare?: number;
   now?: () => Date;
   /** Reads the CPU clock for the slice budget (default `performance.now`). */
   cpuNow?: () => number;
@@ -71,13 +82,16 @@ export function isMisrouted(report: ProbeReport): boolean {
   return report.examples > 0 && stolen * 2 > report.examples;
 }
 
+/** The share of the event loop a probe run takes at most, by default. */
+export const DEFAULT_CPU_SHARE = 0.25;
+
 /** Examples checked for overlap at registration, at most (the rest are left to the probes). */
 export const MAX_OVERLAP_EXAMPLES = 200;
 
 const REAL_TIMERS: ProbeTimers = {
-  setTimeout: (callback, ms) => {
+  setTimeout: (callback, ms, keepAlive = false) => {
     const handle = setTimeout(callback, ms);
-    handle.unref();
+    if (!keepAlive) handle.unref();
     return handle;
   },
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
@@ -93,7 +107,10 @@ export class CapabilityProbes {
   private readonly debounceMs: number;
   private readonly intervalMs: number;
   private readonly sliceMs: number;
+  private readonly cpuShare: number;
   private debounce: unknown;
+  /** The rest after a slice, under way: `stop` cuts it short. */
+  private resting: { handle: unknown; wake: () => void } | undefined;
   private interval: unknown;
   private unsubscribe: (() => void) | undefined;
   /** Bumped by every change: a run started before the latest change stops and leaves the next to it. */
@@ -118,6 +135,10 @@ export class CapabilityProbes {
     this.debounceMs = options.debounceMs ?? 2000;
     this.intervalMs = options.intervalMs ?? 600_000;
     this.sliceMs = options.sliceMs ?? 4;
+    this.cpuShare = options.cpuShare ?? DEFAULT_CPU_SHARE;
+    if (!(this.cpuShare > 0 && this.cpuShare <= 1)) {
+      throw new RangeError(`cpuShare must be in (0, 1], not ${this.cpuShare}`);
+    }
   }
 
   /** Probe soon, then after every registry change and on the interval. */
@@ -135,6 +156,10 @@ export class CapabilityProbes {
     this.timers.clearTimeout(this.interval);
     this.debounce = undefined;
     this.generation++;
+    if (this.resting !== undefined) {
+      this.timers.clearTimeout(this.resting.handle);
+      this.resting.wake();
+    }
     await this.running;
     this.notifySettled();
   }
@@ -273,7 +298,8 @@ export class CapabilityProbes {
         if (elapsed >= this.sliceMs) {
           cpu += elapsed;
           this.longestSliceMs = Math.max(this.longestSliceMs, elapsed);
-          await this.timers.yield();
+          const restMs = elapsed * (1 / this.cpuShare - 1);
+          await (restMs > 0 ? this.rest(restMs) : this.timers.yield());
           // A change meanwhile: this run's answers are stale, the run the change scheduled takes over.
           if (this.generation !== generation || this.stopped) return;
           sliceStart = this.cpuNow();
@@ -298,6 +324,17 @@ export class CapabilityProbes {
         `capability probes: examples of ${misrouted.join(', ')} mostly go elsewhere`,
       );
     }
+  }
+
+  /** Resolves after `ms` (a timer: requests run meanwhile), or at once when `stop` is called. */
+  private rest(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        this.resting = undefined;
+        resolve();
+      };
+      this.resting = { handle: this.timers.setTimeout(wake, ms, true), wake };
+    });
   }
 
   private route(example: string): string[] {

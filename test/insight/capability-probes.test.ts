@@ -1,3 +1,5 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CapabilityProbes, isMisrouted, type ProbeTimers } from '../../src/insight/capability-probes.js';
 import { toRoutable } from '../../src/insight/routable-entry.js';
@@ -5,7 +7,10 @@ import { createLogger } from '../../src/logger.js';
 import type { RegisteredAgent } from '../../src/registry/agent-registry.js';
 import { AgentRouter } from '../../src/routing/agent-router.js';
 import { TestClock } from '../sessions/session-store.contract.js';
+import { spawnTs } from '../support/child-process.js';
 import { makeExamplesRecord, makeRegisteredAgent } from '../support/records.js';
+
+const PROBE_RUN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'probe-run.ts');
 
 /** Timers the test fires by hand; yielding between slices counts the slices. */
 class ManualTimers implements ProbeTimers {
@@ -62,7 +67,10 @@ const CLOUD = [
   'cost of our gcp projects',
 ];
 
-function setup(agents: RegisteredAgent[], options: { sliceMs?: number; cpuStep?: number } = {}) {
+function setup(
+  agents: RegisteredAgent[],
+  options: { sliceMs?: number; cpuStep?: number; cpuShare?: number } = {},
+) {
   const listeners = new Set<() => void>();
   let list = agents;
   const registry = {
@@ -92,6 +100,8 @@ function setup(agents: RegisteredAgent[], options: { sliceMs?: number; cpuStep?:
     debounceMs: 100,
     intervalMs: 1000,
     sliceMs: options.sliceMs ?? 3,
+    // All of the loop unless a test says otherwise: slices then only yield a turn, which these tests count.
+    cpuShare: options.cpuShare ?? 1,
   });
   const change = (next: RegisteredAgent[]) => {
     list = next;
@@ -129,6 +139,50 @@ describe('CapabilityProbes', () => {
     expect(probes.report('tickets')?.checked_at).toBe(clock.now().toISOString());
     await probes.stop();
     expect(timers.pending.size).toBe(0);
+  });
+
+  it('keeps to its CPU share: after each slice it rests three times as long at 25%, and stop cuts a rest short', async () => {
+    const { probes, timers } = setup([entry('tickets', TICKETS), entry('cloud', CLOUD)], { cpuShare: 0.25 });
+    const run = probes.runNow();
+    let rests = 0;
+    for (; rests < 100; rests++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      if (probes.stats().runs > 0) break;
+      const waits = [...timers.pending.values()].map((t) => t.ms);
+      if (waits.length === 0) continue;
+      // A slice ends at the first reading of the clock at or past 3 ms (one per route here): 3 ms of routing,
+      // then a rest of 9 ms (three times as long), and no turn without a rest.
+      expect(waits).toEqual([9]);
+      timers.fire(9);
+    }
+    await run;
+    expect(probes.report('tickets')?.routed_here).toBe(4);
+    expect(rests).toBeGreaterThan(1);
+    expect(timers.yields).toBe(0);
+
+    // A rest under way (beside the interval timer armed after the run) does not hold stop.
+    const second = probes.runNow();
+    for (let i = 0; i < 100 && timers.pending.size < 2; i++) await new Promise((r) => setImmediate(r));
+    expect([...timers.pending.values()].map((t) => t.ms)).toEqual([1000, 9]);
+    await probes.stop();
+    await second;
+    expect(timers.pending.size).toBe(0);
+    expect(probes.stats().runs).toBe(1);
+  });
+
+  it('a rest keeps the process alive while a run is awaited (a script that only awaits runNow finishes it)', async () => {
+    const child = spawnTs(PROBE_RUN);
+    const output: string[] = [];
+    child.stdout!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    expect({ code, output: output.join('').trim() }).toEqual({ code: 0, output: 'probed 3' });
+  });
+
+  it('refuses a CPU share outside (0, 1]', () => {
+    for (const cpuShare of [0, -0.5, 1.5, Number.NaN]) {
+      expect(() => setup([], { cpuShare })).toThrow(/cpuShare must be in \(0, 1\]/);
+    }
   });
 
   it('reports the agent an overlapping one steals from, lists it misrouted, and names overlaps', async () => {
