@@ -367,10 +367,11 @@ export class AgentIndex {
     this.lastBuildMs = performance.now() - startedAt;
     // A new index rather than clearing the old one: its postings are freed by the collector, not here.
     this.pending = new PendingIndex();
-    const { model, versions } = built;
+    // A build of version `version` covers every agent as it was then (a worker build starts only once the
+    // worker has every change), so the agents it does not cover are those changed since: no lookup of each
+    // name in the model, which cost about 10 ms of event loop at 10,000 agents.
     for (const [name, entry] of this.entries) {
-      const cls = model.indexOf(name);
-      if (cls === undefined || versions[cls] !== entry.version) this.pending.set(name, entry.centroid);
+      if (entry.version > version) this.pending.set(name, entry.centroid);
     }
   }
 }

@@ -145,6 +145,11 @@ describe('training in a worker thread', () => {
     await turn();
     // Still the first build in flight: the burst waits for it.
     expect(spawn.workers[0]!.posted.filter((type) => type === 'build')).toHaveLength(1);
+    while (index.stats().builds < 1) await turn();
+    // Adopted, and resting before the next build: what changed under it is pending (untrained scorer), the
+    // agent removed meanwhile is gone, the rest is the model's.
+    expect(index.stats()).toMatchObject({ trained: false, builds: 1, pendingAgents: 21 });
+    expect(index.search('show my open tickets').hits[0]?.name).toBe('tickets_agent');
     await index.whenTrained();
     expect(spawn.workers[0]!.posted.filter((type) => type === 'build')).toHaveLength(2);
     expect(index.stats()).toMatchObject({ trained: true, builds: 2, pendingAgents: 0 });
