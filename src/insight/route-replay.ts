@@ -11,8 +11,8 @@
  * event loop, and the "after" side runs in parallel with the "before" side. The event loop only sends the
  * agents and queries in small batches and, when the live router answers "before", routes in slices of a few
  * milliseconds with a turn of the event loop between them; reading the log and comparing the answers are
- * sliced too, so a request waits a few milliseconds at most behind a replay. `shadows: 'inline'` keeps everything on this
- * thread (shadow routers from `newRouter`, trained with a blocking `trainNow`).
+ * sliced too, so a request waits a few milliseconds at most behind a replay. `shadows: 'inline'` keeps
+ * everything on this thread (shadow routers from `newRouter`, trained with a blocking `trainNow`).
  */
 import { performance } from 'node:perf_hooks';
 import { AppError } from '../errors.js';

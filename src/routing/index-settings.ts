@@ -40,8 +40,9 @@ export const DEFAULT_SETTINGS: IndexSettings = {
 
 /**
  * How much worker threads lower their scheduling priority (nice, relative to the event loop's, at most 19) on
- * Linux, where it is per thread. Training and shadow routing then get a core only when the event loop does not
- * want it, so a request never waits behind them for CPU, however busy the machine. Elsewhere the priority is
- * the whole process's: left alone.
+ * Linux, where it is per thread. When the event loop and a worker want the same core, the scheduler then gives
+ * the worker about a tenth of it (CFS weights 110 against 1024), so training and shadow routing take the
+ * cores the event loop leaves idle and barely slow a request on a busy machine. Elsewhere the priority is the
+ * whole process's: left alone.
  */
 export const WORKER_NICE = 10;
