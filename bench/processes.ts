@@ -71,3 +71,22 @@ export async function json(url: string, method: string, body?: unknown): Promise
   if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${await response.text()}`);
   return response.json();
 }
+
+/**
+ * Waits until the service's capability probes have checked the registry as it is and nothing is pending: at
+ * least one run, and no new one over longer than the probes' debounce after a change (2 s). A run under way
+ * (at PROBE_CPU_PERCENT of the event loop) would take its share from the loads timed next, and its findings
+ * change the agent list's ETag.
+ */
+export async function waitForProbes(base: string): Promise<void> {
+  const runs = async () =>
+    ((await json(`${base}/health`, 'GET')) as { probes?: { runs: number } }).probes?.runs ?? 0;
+  let last = await runs();
+  for (let attempt = 0; attempt < 30; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    const now = await runs();
+    if (now > 0 && now === last) return;
+    last = now;
+  }
+  throw new Error('the capability probes did not settle within 75 s');
+}

@@ -17,6 +17,7 @@ import {
   SERVICE_CLI,
   startProcess,
   stop,
+  waitForProbes,
   waitUntilUp,
 } from './processes.js';
 
@@ -121,6 +122,7 @@ export const suite: BenchSuite = {
         if (attempt > 600) throw new Error('the router did not finish training within a minute');
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
+      await waitForProbes(base);
 
       const sequential = await measureInterleaved(
         {

@@ -10,7 +10,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { type BenchSuite, ratio } from './harness.js';
-import { freePort, json, SERVICE_BENCH_ENV, startProcess, stop, waitUntilUp } from './processes.js';
+import {
+  freePort,
+  json,
+  SERVICE_BENCH_ENV,
+  startProcess,
+  stop,
+  waitForProbes,
+  waitUntilUp,
+} from './processes.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const DURATION_S = 8;
@@ -96,6 +104,8 @@ export const suite: BenchSuite = {
           content: `message ${i}: ${'lorem ipsum dolor sit amet '.repeat(3)}`,
         });
       }
+      // The list's ETag covers the probes' findings: taken once they have checked these agents.
+      await waitForProbes(base);
       const etag = (await fetch(`${base}/registry/agents`)).headers.get('etag') ?? '';
       const sessionEtag = (await fetch(`${base}/sessions/${sessionId}`)).headers.get('etag') ?? '';
       const appendTarget = (
