@@ -25,6 +25,7 @@ import {
   type Utterance,
 } from '../test/routing/intent-datasets.js';
 import { type BenchSuite, ms, type Report, stats } from './harness.js';
+import { waitForProbes } from './processes.js';
 
 const SEED = 20_261_123;
 const HELD_OUT_SHARE = 0.2;
@@ -658,6 +659,8 @@ async function httpRoute(report: Report, datasets: Dataset[]): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     const trainedAfter = performance.now() - registered;
+    // Probing 15,000 examples runs in the background at a quarter of the event loop: not under the timed routes.
+    await waitForProbes(base);
     const queries = shuffled(
       datasets.flatMap((d) => d.test.map((u) => u.text)),
       SEED,
