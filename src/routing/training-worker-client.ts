@@ -24,11 +24,8 @@
  *
  * `ShadowWorker` runs one shadow router in its own worker, for what-if replays.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { workerEntry } from '../worker-entry.js';
 import type { BuildItem, BuildSettings, BuiltModel } from './model-build.js';
 import { builtFromTransfer } from './model-build.js';
 import type { RoutableAgent } from './routable-agent.js';
@@ -57,28 +54,13 @@ export interface WorkerPort {
 
 export type SpawnWorker = (data: WorkerData) => WorkerPort;
 
-/**
- * How to start a worker: the compiled entry next to this module under `dist/`; from TypeScript sources
- * (vitest, tsx), a small bootstrap that registers tsx in the worker, then imports the `.ts` entry (on Node 20
- * a worker does not take tsx from `--import` in its `execArgv`).
- */
-export function workerEntry(from: string = import.meta.url): { entry: URL | string; eval: boolean } {
-  if (!from.endsWith('.ts')) return { entry: new URL('./training-worker.js', from), eval: false };
-  const require = createRequire(from);
-  const manifest = require.resolve('tsx/package.json');
-  const { exports } = JSON.parse(readFileSync(manifest, 'utf8')) as {
-    exports: Record<string, { import: { default: string } }>;
-  };
-  const api = pathToFileURL(path.join(path.dirname(manifest), exports['./esm/api']!.import.default)).href;
-  const entry = new URL('./training-worker.ts', from).href;
-  return {
-    entry: `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`,
-    eval: true,
-  };
+/** How to start the training worker (see `workerEntry`); `from` defaults to this module. */
+export function trainingWorkerEntry(from: string = import.meta.url): { entry: URL | string; eval: boolean } {
+  return workerEntry('./training-worker', from);
 }
 
 export const spawnWorker: SpawnWorker = (data) => {
-  const { entry, eval: evaluate } = workerEntry();
+  const { entry, eval: evaluate } = trainingWorkerEntry();
   return new Worker(entry, { workerData: data, eval: evaluate });
 };
 

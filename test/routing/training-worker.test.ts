@@ -14,7 +14,7 @@ import { textFeatures } from '../../src/routing/feature-extractor.js';
 import { DEFAULT_SETTINGS, WORKER_NICE } from '../../src/routing/index-settings.js';
 import { buildModel, builtFromTransfer, builtToTransfer } from '../../src/routing/model-build.js';
 import { FeatureRows } from '../../src/routing/routing-model.js';
-import { ShadowWorker, spawnWorker, workerEntry } from '../../src/routing/training-worker-client.js';
+import { ShadowWorker, spawnWorker, trainingWorkerEntry } from '../../src/routing/training-worker-client.js';
 import {
   type FromTrainingWorker,
   packAgents,
@@ -324,11 +324,11 @@ describe('what crosses between threads', () => {
   });
 
   it('starts the compiled worker from dist, and the TypeScript one from sources through tsx', () => {
-    expect(workerEntry('file:///app/dist/src/routing/training-worker-client.js')).toEqual({
+    expect(trainingWorkerEntry('file:///app/dist/src/routing/training-worker-client.js')).toEqual({
       entry: new URL('file:///app/dist/src/routing/training-worker.js'),
       eval: false,
     });
-    const fromSources = workerEntry();
+    const fromSources = trainingWorkerEntry();
     expect(fromSources.eval).toBe(true);
     expect(fromSources.entry).toMatch(/register\(\).*training-worker\.ts/);
   });
