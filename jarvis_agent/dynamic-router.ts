@@ -196,7 +196,7 @@ export class DynamicRouter {
         this.fingerprints.delete(change.agent_name);
       } else {
         this.agents.set(change.agent_name, change.agent);
-        this.fingerprints.set(change.agent_name, JSON.stringify(change.agent));
+        this.fingerprints.set(change.agent_name, fingerprintOf(change.agent));
         upserted.push(change.agent_name);
       }
     }
@@ -234,7 +234,7 @@ export class DynamicRouter {
       }
     }
     for (const [name, agent] of next) {
-      const fingerprint = JSON.stringify(agent);
+      const fingerprint = fingerprintOf(agent);
       if (this.fingerprints.get(name) === fingerprint) continue;
       this.fingerprints.set(name, fingerprint);
       upserted.push(name);
@@ -253,4 +253,13 @@ export class DynamicRouter {
 function pick(parts: Record<string, string>, names: readonly string[]): Record<string, string> | undefined {
   if (names.length < 2) return undefined;
   return Object.fromEntries(names.map((name) => [name, parts[name] ?? '']).filter(([, text]) => text !== ''));
+}
+
+/**
+ * What an agent's view says, for telling a changed agent from an unchanged one: all of it but
+ * `probe.checked_at`, which every capability probe run rewrites for every agent (as the service's ETags do).
+ */
+function fingerprintOf(agent: object): string {
+  const probe = (agent as { probe?: { checked_at?: string } | null }).probe;
+  return JSON.stringify(probe == null ? agent : { ...agent, probe: { ...probe, checked_at: '' } });
 }

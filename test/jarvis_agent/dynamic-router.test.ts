@@ -44,6 +44,12 @@ async function waitUntilTrained(service: RunningService, agents: number): Promis
   }
 }
 
+/** The service's router has learned the registry of `agents` agents and no capability probe is pending. */
+async function settled(service: RunningService, agents: number): Promise<void> {
+  await waitUntilTrained(service, agents);
+  await service.service.probes.settled();
+}
+
 const HR_AGENT = {
   agent_type: 'generic',
   factory_module: 'jarvis_agent.mcp_agents.agent_factory',
@@ -195,6 +201,9 @@ describe('DynamicRouter', () => {
     const router = dynamicRouter(registry);
     expect(router.isLoaded).toBe(false);
 
+    // The service's capability probes run after start-up and after each change, and their findings are part
+    // of the agents' views: each refresh comes once they are done, so it sees exactly what the change did.
+    await settled(service, 3);
     expect(await router.refresh()).toEqual({
       notModified: false,
       upserted: ['finops_agent', 'oxygen_agent', 'tickets_agent'],
@@ -208,26 +217,27 @@ describe('DynamicRouter', () => {
     expect((await router.route('what is the parental leave policy')).selected).toEqual([]);
 
     await registry.registerAgent(HR_AGENT);
+    await settled(service, 4);
     expect(await router.refresh()).toEqual({ notModified: false, upserted: ['hr_agent'], removed: [] });
-    await waitUntilTrained(service, 4);
     expect((await router.route('what is the parental leave policy')).selected).toEqual(['hr_agent']);
 
     await registry.updateCapabilities('hr_agent', { examples: ['when is the office holiday party'] });
+    await settled(service, 4);
     expect((await router.refresh()).upserted).toEqual(['hr_agent']);
-    await waitUntilTrained(service, 4);
     expect(router.records.get('hr_agent')?.capabilities).toEqual({
       examples: ['when is the office holiday party'],
     });
     expect((await router.route('when is the office holiday party')).selected).toEqual(['hr_agent']);
 
     await registry.setEnabled('tickets_agent', false);
+    await settled(service, 4);
     expect((await router.refresh()).upserted).toEqual(['tickets_agent']);
     expect(router.records.get('tickets_agent')?.enabled).toBe(false);
     expect((await router.route('show my open tickets')).selected).not.toContain('tickets_agent');
 
     await registry.deleteAgent('hr_agent');
+    await settled(service, 3);
     expect(await router.refresh()).toEqual({ notModified: false, upserted: [], removed: ['hr_agent'] });
-    await waitUntilTrained(service, 3);
     expect(router.records.has('hr_agent')).toBe(false);
     expect((await router.route('when is the office holiday party')).selected).toEqual([]);
   });
