@@ -80,12 +80,18 @@ function dropWritten(parts: Uint8Array[], written: number): Uint8Array[] {
 export async function syncDirectory(fs: DurableFs, dir: string): Promise<void> {
   const handle = await fs.open(dir, 'r');
   try {
+    await syncDirectoryHandle(handle);
+  } finally {
+    await handle.close();
+  }
+}
+
+async function syncDirectoryHandle(handle: DurableFileHandle): Promise<void> {
+  try {
     await handle.sync();
   } catch (error) {
     // Some filesystems cannot fsync a directory (EINVAL); the rename is then as durable as they allow.
     if (systemErrorCode(error) !== 'EINVAL') throw error;
-  } finally {
-    await handle.close();
   }
 }
 
@@ -137,6 +143,12 @@ export interface ReplaceOptions {
  * Replace `target` with `data` durably: temp file in the same directory, every byte written, fsync,
  * (optionally) the current version kept as the backup, rename over the target, fsync the directory.
  *
+ * Writing the temp file, keeping the backup and opening the directory do not depend on each other, so they
+ * run at once and only the rename waits for all three. Each is a round trip through the thread pool that
+ * also waits for the event loop; run one after the other they made a save at 2,000 agents take twice as
+ * long in a busy service as the disk needs (and replacing the old backup frees its blocks, which takes as
+ * long as the fsync).
+ *
  * On failure the target still holds its previous bytes: before the rename nothing visible changed; if the
  * final directory fsync fails, the previous version is put back from the backup. The error is rethrown.
  */
@@ -146,27 +158,33 @@ export async function replaceFileDurably(
   data: FileBytes,
   options: ReplaceOptions = {},
 ): Promise<void> {
-  const dir = path.dirname(target);
-  const temp = await writeTempFile(fs, target, data);
-  let backedUp = false;
+  const { backupPath } = options;
+  const [written, backup, directory] = await Promise.allSettled([
+    writeTempFile(fs, target, data),
+    backupPath === undefined ? Promise.resolve(false) : promoteToBackup(fs, target, backupPath),
+    fs.open(path.dirname(target), 'r'),
+  ]);
+  const temp = written.status === 'fulfilled' ? written.value : undefined;
+  const dir = directory.status === 'fulfilled' ? directory.value : undefined;
   try {
-    if (options.backupPath !== undefined) {
-      backedUp = await promoteToBackup(fs, target, options.backupPath);
+    const failed = [written, backup, directory].find((step) => step.status === 'rejected');
+    if (failed !== undefined) {
+      if (temp !== undefined) await removeQuietly(fs, temp);
+      throw (failed as PromiseRejectedResult).reason;
     }
-    await fs.rename(temp, target);
-  } catch (error) {
-    await removeQuietly(fs, temp);
-    throw error;
-  }
-  try {
-    await syncDirectory(fs, dir);
-  } catch (error) {
-    // The new bytes are in place but not known to be durable, and the caller is told the save failed:
-    // put the previous version back so the file matches what the caller believes.
-    if (backedUp && options.backupPath !== undefined) {
-      await replaceWithCopy(fs, options.backupPath, target).catch(() => {});
+    await renameOrRemove(fs, temp!, target);
+    try {
+      await syncDirectoryHandle(dir!);
+    } catch (error) {
+      // The new bytes are in place but not known to be durable, and the caller is told the save failed:
+      // put the previous version back so the file matches what the caller believes.
+      if (backup.status === 'fulfilled' && backup.value && backupPath !== undefined) {
+        await replaceWithCopy(fs, backupPath, target).catch(() => {});
+      }
+      throw error;
     }
-    throw error;
+  } finally {
+    await dir?.close().catch(() => {});
   }
 }
 
