@@ -25,10 +25,10 @@ import {
   promoteToBackup,
   realFs,
   removeQuietly,
-  replaceFileDurably,
   replaceWithCopy,
   syncDirectory,
 } from './durable-file.js';
+import { type FileWrite, type FileWriter, InlineFileWriter, WorkerFileWriter } from './file-writer.js';
 import { emptyDocument, type RegistryFileContents, readRegistryFile, storageError } from './registry-file.js';
 import {
   type AgentVersion,
@@ -77,10 +77,12 @@ export interface FileStoreOptions {
   changesKept?: number;
   /** Versions kept per agent (default 50) in DATA_DIR/registry_history.db. */
   versionsKept?: number;
+  /**
+   * Where saves run (see `file-writer`): `worker` (the default) in a worker thread, `inline` on the calling
+   * thread. An injected `fs` needs `inline`, which is then the default.
+   */
+  writer?: 'worker' | 'inline';
 }
-
-const CLOSE_AGENTS = Buffer.from('\n  }\n}\n');
-const CLOSE_EMPTY_AGENTS = Buffer.from('}\n}\n');
 
 /** A change waiting for the next save. */
 interface PendingChange {
@@ -117,6 +119,7 @@ export class FileStore implements RegistryStore {
   private readonly changesKept: number;
   private readonly versionsKept: number;
   private versionHistory: VersionHistory | undefined;
+  private readonly writer: FileWriter;
   /** The newest version of every name that ever had one, deleted names included. */
   private lastVersion = new Map<string, number>();
   private lock: DataDirLock | undefined;
@@ -158,6 +161,11 @@ export class FileStore implements RegistryStore {
     this.now = options.now ?? (() => new Date());
     this.changesKept = options.changesKept ?? DEFAULT_CHANGES_KEPT;
     this.versionsKept = options.versionsKept ?? DEFAULT_VERSIONS_KEPT;
+    const writer = options.writer ?? (options.fs === undefined ? 'worker' : 'inline');
+    if (writer === 'worker' && options.fs !== undefined) {
+      throw new Error('FileStore: an injected fs is used only by the inline writer (writer: "inline")');
+    }
+    this.writer = writer === 'worker' ? new WorkerFileWriter() : new InlineFileWriter(this.fs);
   }
 
   /**
@@ -195,6 +203,7 @@ export class FileStore implements RegistryStore {
   async close(): Promise<void> {
     await this.drain();
     await this.queue.drain();
+    await this.writer.close();
     this.versionHistory?.close();
     this.versionHistory = undefined;
     this.lock?.release();
@@ -214,6 +223,7 @@ export class FileStore implements RegistryStore {
    */
   async load(): Promise<RegistryLoadResult> {
     this.assertOpen();
+    this.writer.invalidate();
     const events: RecoveryEvent[] = [];
     const read = (file: string) => readRegistryFile(this.fs, file, { now: this.now });
     const main = await read(this.path);
@@ -390,6 +400,7 @@ export class FileStore implements RegistryStore {
   async restoreFromBackup(): Promise<boolean> {
     this.assertOpen();
     return this.queue.run(async () => {
+      this.writer.invalidate();
       try {
         await replaceWithCopy(this.fs, this.backupPath, this.path);
       } catch (error) {
@@ -485,9 +496,7 @@ export class FileStore implements RegistryStore {
           actor: change.pending.actor,
         })),
       );
-      await replaceFileDurably(this.fs, this.path, this.serialize(names, current, at), {
-        backupPath: this.backupPath,
-      });
+      await this.writer.write(this.fileWrite(names, current, at, overlay));
     } catch (error) {
       try {
         versions?.rollback();
@@ -563,28 +572,28 @@ export class FileStore implements RegistryStore {
   }
 
   /**
-   * Exactly `JSON.stringify(document, null, 2)` plus a newline, as parts to write in order: cached
-   * per-entry bytes, never copied into one buffer.
+   * The save of exactly `JSON.stringify(document, null, 2)` plus a newline (see `registryFileParts`): the
+   * changed entries (`overlay`) when the writer holds the file as saved, else every entry. Entries are cached
+   * bytes, serialized once per record.
    */
-  private serialize(
+  private fileWrite(
     names: readonly string[],
     recordOf: (name: string) => StoredAgent | null | undefined,
     lastUpdated: string,
-  ): Buffer[] {
-    const parts: Buffer[] = [
-      Buffer.from(
-        `{\n  "version": ${JSON.stringify(REGISTRY_FORMAT_VERSION)},\n  "last_updated": ${JSON.stringify(lastUpdated)},\n  "agents": {`,
-      ),
-    ];
-    for (const name of names) {
-      const record = recordOf(name)!.record;
-      let entry = this.entryBytes.get(record);
-      if (entry === undefined || entry.name !== name) entry = this.remember(record);
-      // The first entry has no entry before it: its bytes without the comma (a view, not a copy).
-      parts.push(parts.length > 1 ? entry.bytes : entry.bytes.subarray(1));
-    }
-    parts.push(parts.length > 1 ? CLOSE_AGENTS : CLOSE_EMPTY_AGENTS);
-    return parts;
+    overlay?: ReadonlyMap<string, StoredAgent | null>,
+  ): FileWrite {
+    const header = Buffer.from(
+      `{\n  "version": ${JSON.stringify(REGISTRY_FORMAT_VERSION)},\n  "last_updated": ${JSON.stringify(lastUpdated)},\n  "agents": {`,
+    );
+    const bytesOf = (name: string, record: AgentRecord) => {
+      const entry = this.entryBytes.get(record);
+      return (entry === undefined || entry.name !== name ? this.remember(record) : entry).bytes;
+    };
+    const reset = overlay === undefined || !this.writer.synced;
+    const entries: FileWrite['entries'] = reset
+      ? names.map((name) => [name, bytesOf(name, recordOf(name)!.record)])
+      : [...overlay].map(([name, next]) => [name, next === null ? null : bytesOf(name, next.record)]);
+    return { target: this.path, backupPath: this.backupPath, header, reset, entries };
   }
 
   /** Serialize a record once and freeze it, so its cached bytes can never go stale. */
@@ -620,15 +629,12 @@ export class FileStore implements RegistryStore {
     const { agents } = contents.document;
     const names = Object.keys(agents).sort();
     try {
-      await replaceFileDurably(
-        this.fs,
-        this.path,
-        this.serialize(
+      await this.writer.write(
+        this.fileWrite(
           names,
           (name) => ({ record: agents[name]!, version: 1 }),
           contents.document.last_updated,
         ),
-        { backupPath: this.backupPath },
       );
     } catch (error) {
       throw storageError(`rewrite ${this.path} without the records that failed validation`, error);
