@@ -28,7 +28,13 @@ import {
   replaceWithCopy,
   syncDirectory,
 } from './durable-file.js';
-import { type FileWrite, type FileWriter, InlineFileWriter, WorkerFileWriter } from './file-writer.js';
+import {
+  type FileWrite,
+  type FileWriter,
+  InlineFileWriter,
+  lowerBound,
+  WorkerFileWriter,
+} from './file-writer.js';
 import { emptyDocument, type RegistryFileContents, readRegistryFile, storageError } from './registry-file.js';
 import {
   type AgentVersion,
@@ -758,17 +764,6 @@ function mergeNames(names: readonly string[], overlay: ReadonlyMap<string, Store
     else if (agent !== null && !present) next.splice(at, 0, name);
   }
   return next;
-}
-
-function lowerBound(sorted: readonly string[], value: string): number {
-  let low = 0;
-  let high = sorted.length;
-  while (low < high) {
-    const mid = (low + high) >>> 1;
-    if (sorted[mid]! < value) low = mid + 1;
-    else high = mid;
-  }
-  return low;
 }
 
 function deepFreeze(value: unknown): void {

@@ -258,7 +258,8 @@ export class InlineFileWriter implements FileWriter {
   }
 }
 
-function lowerBound(sorted: readonly string[], value: string): number {
+/** Where `value` is, or would go, in `sorted` (binary search). */
+export function lowerBound(sorted: readonly string[], value: string): number {
   let low = 0;
   let high = sorted.length;
   while (low < high) {
