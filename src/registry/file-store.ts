@@ -12,6 +12,7 @@ import path from 'node:path';
 import { AppError, messageOf, systemErrorCode } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { SerialQueue } from '../serial-queue.js';
+import { lowerBound } from '../sorted.js';
 import {
   type AgentRecord,
   REGISTRY_FORMAT_VERSION,
@@ -28,13 +29,7 @@ import {
   replaceWithCopy,
   syncDirectory,
 } from './durable-file.js';
-import {
-  type FileWrite,
-  type FileWriter,
-  InlineFileWriter,
-  lowerBound,
-  WorkerFileWriter,
-} from './file-writer.js';
+import { type FileWrite, type FileWriter, InlineFileWriter, WorkerFileWriter } from './file-writer.js';
 import { emptyDocument, type RegistryFileContents, readRegistryFile, storageError } from './registry-file.js';
 import {
   type AgentVersion,

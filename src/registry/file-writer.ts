@@ -14,6 +14,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { systemErrorCode } from '../errors.js';
+import { lowerBound } from '../sorted.js';
 import { workerEntry } from '../worker-entry.js';
 import { type DurableFs, type FileBytes, realFs, replaceFileDurably } from './durable-file.js';
 
@@ -256,16 +257,4 @@ export class InlineFileWriter implements FileWriter {
   async close(): Promise<void> {
     this.synced = false;
   }
-}
-
-/** Where `value` is, or would go, in `sorted` (binary search). */
-export function lowerBound(sorted: readonly string[], value: string): number {
-  let low = 0;
-  let high = sorted.length;
-  while (low < high) {
-    const mid = (low + high) >>> 1;
-    if (sorted[mid]! < value) low = mid + 1;
-    else high = mid;
-  }
-  return low;
 }

@@ -8,6 +8,7 @@
  * (`WorkerTrainer`, the default), or on the event loop in short slices (`BackgroundTrainer`, `trainer:
  * 'inline'`); `trainNow()` builds on the calling thread either way.
  */
+import { lowerBound } from '../sorted.js';
 import { BackgroundTrainer, type TrainingJob } from './background-trainer.js';
 import { type Calibration, type Evidence, UNFITTED } from './calibration.js';
 import { type TermCounts, textFeatures, weighTerms } from './feature-extractor.js';
@@ -325,16 +326,9 @@ export class AgentIndex {
     };
   }
 
-  /** Where `name` is, or would go, in `sortedNames` (binary search). */
+  /** Where `name` is, or would go, in `sortedNames`. */
   private rankOf(name: string): number {
-    let lo = 0;
-    let hi = this.sortedNames.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.sortedNames[mid]! < name) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return lowerBound(this.sortedNames, name);
   }
 
   private changed(name: string): void {

@@ -5,6 +5,7 @@
  * scores every agent at once, plus each agent's documents for a nearest-example vote. Built by
  * `ModelTrainer`; immutable once built, so the router can swap a new one in whole.
  */
+import { lowerBound } from '../sorted.js';
 import type { FeatureSettings, TermCounts } from './feature-extractor.js';
 import { weighTerms } from './feature-extractor.js';
 import { PackedVectors, type SparseVector } from './sparse-vector.js';
@@ -246,15 +247,8 @@ export class RoutingModel {
    * 10,000 agents received from a worker is adopted without a pass over its names.
    */
   indexOf(name: string): number | undefined {
-    const { classes } = this;
-    let lo = 0;
-    let hi = classes.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (classes[mid]! < name) lo = mid + 1;
-      else hi = mid;
-    }
-    return classes[lo] === name ? lo : undefined;
+    const at = lowerBound(this.classes, name);
+    return this.classes[at] === name ? at : undefined;
   }
 
   /** The query's unit vector over the model's rows. */
