@@ -61,15 +61,25 @@ export interface FileWriter {
 export class RegistryImage {
   private entries = new Map<string, Uint8Array>();
   private names: string[] = [];
+  /** The image is the file as last saved: only then can changed entries alone make the next file. */
+  private held = false;
 
   constructor(private readonly fs: DurableFs = realFs) {}
 
-  /** Apply `request` to the image and save it. After a failure the image is unusable until a `reset`. */
+  /**
+   * Apply `request` to the image and save it. A new image, or one whose save failed, takes only a `reset`:
+   * changed entries applied to it would write a file without the other agents.
+   */
   async save(request: FileWrite): Promise<void> {
     if (request.reset) {
       this.entries = new Map();
       this.names = [];
+    } else if (!this.held) {
+      throw new Error(
+        `the registry file writer does not hold ${request.target} as saved; refusing a partial save`,
+      );
     }
+    this.held = false;
     try {
       for (const [name, bytes] of request.entries) this.set(name, bytes);
       const parts: FileBytes = registryFileParts(
@@ -77,6 +87,7 @@ export class RegistryImage {
         this.names.map((name) => this.entries.get(name)!),
       );
       await replaceFileDurably(this.fs, request.target, parts, { backupPath: request.backupPath });
+      this.held = true;
     } catch (error) {
       this.entries = new Map();
       this.names = [];

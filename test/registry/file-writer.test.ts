@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -6,6 +6,7 @@ import { realFs } from '../../src/registry/durable-file.js';
 import { FileStore } from '../../src/registry/file-store.js';
 import {
   InlineFileWriter,
+  RegistryImage,
   serveFileWrites,
   WorkerFileWriter,
   writerThread,
@@ -82,7 +83,7 @@ describe('registry file writer', () => {
       });
     await write(path.join(dir, 'file.json'), true);
     expect(writer.synced).toBe(true);
-    await expect(write(path.join(dir, 'missing', 'file.json'), false)).rejects.toMatchObject({
+    await expect(write(path.join(dir, 'missing', 'file.json'), true)).rejects.toMatchObject({
       code: 'ENOENT',
       syscall: 'open',
     });
@@ -149,6 +150,36 @@ describe('registry file writer', () => {
       { id: 4 },
     ]);
     expect(readFileSync(target, 'utf8')).toBe('{"b","c"\n  }\n}\n');
+  });
+
+  it('refuses changed entries alone on an image it does not hold, leaving the file as it was', async () => {
+    const dir = tempDir();
+    const target = path.join(dir, 'file.json');
+    const image = new RegistryImage();
+    const write = (reset: boolean, entries: [string, Uint8Array | null][]) =>
+      image.save({ target, backupPath: `${target}.backup`, header: Buffer.from('{'), reset, entries });
+    // A new image (a writer thread just started) holds no file yet.
+    await expect(write(false, [['a', Buffer.from(',"a"')]])).rejects.toThrow(/refusing a partial save/);
+    expect(existsSync(target)).toBe(false);
+    await write(true, [
+      ['a', Buffer.from(',"a"')],
+      ['b', Buffer.from(',"b"')],
+    ]);
+    await write(false, [['c', Buffer.from(',"c"')]]);
+    const saved = readFileSync(target, 'utf8');
+    expect(saved).toBe('{"a","b","c"\n  }\n}\n');
+    // A failed save drops the image: the next partial save is refused, the file keeps every agent.
+    await expect(
+      image.save({
+        target: path.join(dir, 'missing', 'file.json'),
+        backupPath: `${target}.backup`,
+        header: Buffer.from('{'),
+        reset: false,
+        entries: [],
+      }),
+    ).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(write(false, [['d', Buffer.from(',"d"')]])).rejects.toThrow(/refusing a partial save/);
+    expect(readFileSync(target, 'utf8')).toBe(saved);
   });
 
   it('takes an injected filesystem only inline', () => {
